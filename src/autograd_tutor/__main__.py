@@ -1,0 +1,3 @@
+from autograd_tutor.cli import main
+
+raise SystemExit(main())
