@@ -1,0 +1,113 @@
+"""The lesson model: what a lesson file holds once parsed. Pure data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+# Tags understood by the runner (the names Jupyter tools share).
+RAISES = "raises-exception"
+SKIP = "skip-execution"
+
+CellRole = Literal["code", "exercise", "check", "solution"]
+
+
+class LessonError(Exception):
+    """A lesson file that cannot be used, with the place to fix it."""
+
+    def __init__(self, path: Path | str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A run of Markdown between code cells."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One hint of the exercise named `exercise`, revealed one at a time."""
+
+    text: str
+    line: int
+    exercise: str
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    index: int  # 0-based among the lesson's code cells
+    line: int  # 1-based line, in the file, of the cell's first code line
+    source: str
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def role(self) -> CellRole:
+        for role in ("exercise", "check", "solution"):
+            if role in self.metadata:
+                return role  # type: ignore[return-value]
+        return "code"
+
+    @property
+    def exercise(self) -> str | None:
+        """The exercise this cell belongs to, if any."""
+        role = self.role
+        return None if role == "code" else str(self.metadata[role])
+
+    @property
+    def raises(self) -> bool:
+        return RAISES in self.tags
+
+    @property
+    def skipped(self) -> bool:
+        return SKIP in self.tags
+
+
+Block = Prose | CodeCell | Hint
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    starter: CodeCell
+    check: CodeCell
+    solution: CodeCell | None
+    hints: tuple[Hint, ...]
+
+
+@dataclass
+class Lesson:
+    path: Path
+    title: str
+    id: str
+    lang: str
+    order: int | None
+    summary: str
+    meta: dict[str, Any]
+    blocks: list[Block]
+
+    @property
+    def cells(self) -> list[CodeCell]:
+        return [b for b in self.blocks if isinstance(b, CodeCell)]
+
+    @property
+    def exercises(self) -> list[Exercise]:
+        cells = self.cells
+        found: list[Exercise] = []
+        for starter in (c for c in cells if c.role == "exercise"):
+            name = starter.exercise
+            check = next(c for c in cells if c.role == "check" and c.exercise == name)
+            solution = next((c for c in cells if c.role == "solution" and c.exercise == name), None)
+            hints = tuple(b for b in self.blocks if isinstance(b, Hint) and b.exercise == name)
+            found.append(Exercise(str(name), starter, check, solution, hints))
+        return found
+
+    def exercise(self, name: str) -> Exercise | None:
+        return next((e for e in self.exercises if e.name == name), None)
