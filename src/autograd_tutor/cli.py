@@ -1,0 +1,207 @@
+"""Command line: the app by default; `run`, `check`, `new` and `sandbox` for authors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from autograd_tutor import __version__
+
+COMMANDS = ("open", "run", "check", "new", "sandbox")
+EPILOG = """commands:
+  (none) [PATH]          open the tutor on the shipped lessons, or on PATH (a folder or a lesson)
+  run PATH               run every cell of one lesson, as the app does
+  check [PATH...]        validate and run lessons like a test suite (default: the shipped ones)
+  new TITLE              write a new lesson file to start from
+  sandbox                show which protections this machine gives the cells
+
+Run `autograd-tutor COMMAND --help` for a command's options."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograd-tutor",
+        description="Learn PyTorch autograd in the terminal, one runnable lesson at a time.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"autograd-tutor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    app = sub.add_parser("open", help="open the tutor (the default command)")
+    app.add_argument("path", nargs="?", type=Path, help="a folder of lessons or one lesson file")
+    app.add_argument("--lang", choices=("en", "zh"), help="lesson language (default: from the locale)")
+
+    run = sub.add_parser("run", help="run every cell of one lesson")
+    run.add_argument("path", type=Path)
+    run.add_argument("--json", action="store_true", help="one JSON record per code cell, per line")
+    run.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)")
+
+    chk = sub.add_parser("check", help="validate and run lessons like a test suite")
+    chk.add_argument("paths", nargs="*", type=Path)
+    chk.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)")
+
+    new = sub.add_parser("new", help="write a new lesson file")
+    new.add_argument("title")
+    new.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
+    new.add_argument("--lang", choices=("en", "zh"), default="en")
+
+    sub.add_parser("sandbox", help="show which protections the cells get here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "open")
+    args = _parser().parse_args(argv)
+    try:
+        return COMMAND_FUNCS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - no traceback of ours reaches a user
+        if os.environ.get("AUTOGRAD_TUTOR_DEBUG"):
+            raise
+        print(f"autograd-tutor: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("(set AUTOGRAD_TUTOR_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 3
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from autograd_tutor.ui.app import run_app
+
+    return run_app(args.path, lang=args.lang)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from autograd_tutor.core.lesson import LessonError
+    from autograd_tutor.core.lessonrun import run_lesson
+    from autograd_tutor.core.parser import parse_file
+    from autograd_tutor.core.runner.client import WorkerHost
+
+    try:
+        lesson = parse_file(args.path)
+    except LessonError as err:
+        print(err, file=sys.stderr)
+        return 2
+    out = print_json if args.json else print_human
+    with WorkerHost() as host:
+        if not args.json:
+            print(f"{lesson.title} — {lesson.path}")
+        session = host.new_session(read_paths=[lesson.path.parent])
+        if not args.json:
+            print(sandbox_line(session.sandbox))
+        session.close()
+        records = run_lesson(host, lesson, timeout=args.timeout, on_record=out)
+    bad = [r for r in records if not r["expected"]]
+    if not args.json:
+        print(f"\n{len(records)} cells: {len(records) - len(bad)} as expected, {len(bad)} not")
+    return 1 if bad else 0
+
+
+def sandbox_line(report: dict[str, Any]) -> str:
+    missing = report.get("missing") or {}
+    if not missing:
+        return "sandbox: full (" + ", ".join(report.get("active", [])) + ")"
+    return "sandbox: partial — " + "; ".join(f"no {k} ({v})" for k, v in missing.items())
+
+
+def print_json(record: dict[str, Any]) -> None:
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+
+
+def print_human(record: dict[str, Any]) -> None:
+    mark = "✓" if record["expected"] else "✗"
+    extra = f" · {record['role']} {record.get('exercise', '')}" if record["role"] != "code" else ""
+    print(f"\n{mark} cell {record['index'] + 1} · line {record['line']}{extra} · {record['status']}"
+          f" ({record['seconds']:.3f} s)")
+    if record.get("fresh_session"):
+        print("  (the previous session ended: this cell ran in a fresh one)")
+    for name in ("stdout", "stderr"):
+        if record[name]:
+            print(_indent(record[name].rstrip("\n")))
+    if record["output_truncated"]:
+        print("  … output truncated")
+    for warning in record.get("warnings", []):
+        print(f"  {warning['category']}: {warning['message']}")
+    if record["value"] is not None:
+        print(_indent(record["value"], "  ⇒ "))
+    error = record.get("error")
+    if error:
+        print(_indent(error["traceback"].rstrip("\n")))
+        if error.get("explanation"):
+            print(f"  💡 {error['explanation']['title']}")
+    if record.get("cause"):
+        print(f"  {record['status']}: {record['cause']}")
+    if record.get("advice"):
+        print(f"  {record['advice']}")
+    for plot in record.get("plots", []):
+        try:
+            from autograd_tutor.core.plotdata import to_text
+
+            print(_indent(to_text(plot, width=70, height=15)))
+        except Exception:  # noqa: BLE001 - a plot that cannot be drawn is skipped, not fatal
+            print(f"  [plot: {plot.get('title') or 'untitled'}]")
+
+
+def _indent(text: str, first: str = "  ") -> str:
+    pad = " " * len(first)
+    return "\n".join((first if i == 0 else pad) + line for i, line in enumerate(text.splitlines()))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from autograd_tutor.core.checker import check
+    from autograd_tutor.core.library import shipped_lessons
+    from autograd_tutor.core.runner.client import WorkerHost
+
+    paths = args.paths or [shipped_lessons()]
+    for path in paths:
+        if not path.exists():
+            print(f"{path}:1: no such file or folder", file=sys.stderr)
+            return 2
+
+    def progress(lesson, problems) -> None:
+        print(f"{'FAIL' if problems else 'ok  '} {lesson.path}", flush=True)
+
+    with WorkerHost() as host:
+        report = check(paths, host, timeout=args.timeout, on_lesson=progress)
+    for problem in report.problems:
+        print(problem)
+    print(report.summary())
+    return report.exit_code
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from autograd_tutor.core.scaffold import write_lesson
+
+    path = write_lesson(args.title, args.dir, lang=args.lang)
+    print(f"wrote {path}\nnext: edit it, then `autograd-tutor check {path}`")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from autograd_tutor.core.runner.client import WorkerHost
+
+    with WorkerHost() as host:
+        session = host.new_session()
+        report = session.sandbox
+        session.close()
+    print(sandbox_line(report))
+    for name in report.get("active", []):
+        print(f"  on   {name}")
+    for name, why in (report.get("missing") or {}).items():
+        print(f"  off  {name}: {why}")
+    return 0
+
+
+COMMAND_FUNCS = {
+    "open": cmd_open,
+    "run": cmd_run,
+    "check": cmd_check,
+    "new": cmd_new,
+    "sandbox": cmd_sandbox,
+}

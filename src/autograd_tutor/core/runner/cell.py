@@ -1,0 +1,98 @@
+"""Main loop of the cell process: pid 1 of the session's pid namespace, fully confined.
+
+It reads requests from the relay on one socket and answers on the same socket; fd 1 and 2
+are pipes the relay reads, so anything a cell prints (even with os.write) is capped there.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner.execute import CellRunner, flush_std
+
+
+def _text_streams() -> None:
+    # write_through: a print reaches the relay at once, so output streams while a cell runs.
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        raw = io.FileIO(fd, "w", closefd=False)
+        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", write_through=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+
+
+def _plotting(channel: socket.socket, current: dict[str, Any]) -> Any:
+    try:
+        from autograd_tutor.core.runner import plotting
+    except ImportError:
+        return None
+    plotting.install(lambda plot: protocol.send(channel, {"ev": "plot", "id": current.get("id"), "plot": plot}))
+    return plotting
+
+
+def serve(channel: socket.socket) -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGINT is only let through while a cell runs, so an interrupt that races with the end
+    # of a cell can never cut a reply frame in half.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _text_streams()
+    runner = CellRunner()
+    current: dict[str, Any] = {}
+    plotting = _plotting(channel, current)
+    while True:
+        try:
+            request = protocol.recv(channel)
+        except (protocol.ChannelClosed, OSError):
+            return
+        op = request.get("op")
+        if op == "run":
+            current["id"] = request["id"]
+            if plotting:
+                plotting.reset()
+            outcome = _run_interruptible(runner, request)
+            if plotting:
+                _safe(plotting.flush)
+            flush_std()
+            protocol.send(channel, {"ev": "done", "id": request["id"], **outcome})
+        elif op in ("inspect", "graph"):
+            protocol.send(channel, {"ev": op, "id": request.get("id"), **_introspect(op, request, runner)})
+        elif op == "shutdown":
+            return
+
+
+def _run_interruptible(runner: CellRunner, request: dict[str, Any]) -> dict[str, Any]:
+    while signal.sigtimedwait({signal.SIGINT}, 0):
+        pass  # drop an interrupt meant for an earlier cell
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        return runner.run(request["code"], request.get("filename", "<cell>"), request.get("line", 1))
+    except KeyboardInterrupt:
+        return {"status": "error", "value": None, "warnings": [], "seconds": 0.0,
+                "error": {"type": "KeyboardInterrupt", "message": "interrupted", "line": None,
+                          "traceback": "KeyboardInterrupt\n", "explanation": None}}
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _introspect(op: str, request: dict[str, Any], runner: CellRunner) -> dict[str, Any]:
+    try:
+        from autograd_tutor.core.runner import introspect
+
+        if op == "inspect":
+            return {"tensors": introspect.tensor_rows(runner.namespace)}
+        return {"graph": introspect.graph(runner.namespace, request["name"])}
+    except Exception as exc:  # noqa: BLE001 - the namespace may hold anything
+        return {"failed": f"{type(exc).__name__}: {exc}"}
+
+
+def _safe(fn: Any) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - a plot must never cost the learner the cell's result
+        pass

@@ -1,0 +1,146 @@
+"""Execute one cell in the cell process, the way a notebook does, and describe the outcome.
+
+The cell is compiled under the lesson's file name with its code shifted to its line in the
+lesson, so tracebacks, warnings and syntax errors point at lesson lines without any
+rewriting afterwards.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import linecache
+import sys
+import time
+import traceback
+import warnings
+from types import CodeType, TracebackType
+from typing import Any
+
+MAX_REPR = 10_000
+MAX_WARNINGS = 20
+MEMORY_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+
+
+def _no_input(prompt: object = "") -> str:
+    raise RuntimeError(
+        "input() is not available here: a lesson cell cannot read from the keyboard. "
+        "Assign the value in the code instead."
+    )
+
+
+class CellRunner:
+    """One session's namespace and the cells run in it."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        builtins.input = _no_input
+        # Lesson lines already run, per file, so tracebacks can show every cell's source.
+        self._lines: dict[str, dict[int, str]] = {}
+
+    def run(self, code: str, filename: str = "<cell>", line: int = 1) -> dict[str, Any]:
+        started = time.perf_counter()
+        self._remember_source(code, filename, line)
+        outcome: dict[str, Any] = {"status": "ok", "value": None, "error": None, "warnings": []}
+        self.namespace.pop("__warningregistry__", None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                body, last = self._compile(code, filename, line)
+                exec(body, self.namespace)
+                if last is not None:
+                    value = eval(last, self.namespace)
+                    if value is not None:
+                        self.namespace["_"] = value
+                        outcome["value"] = _short_repr(value)
+            except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything
+                outcome["status"] = _status_of(exc)
+                outcome["error"] = describe_error(exc, filename)
+        outcome["warnings"] = [_describe_warning(w, filename) for w in caught[:MAX_WARNINGS]]
+        outcome["seconds"] = round(time.perf_counter() - started, 6)
+        return outcome
+
+    def _compile(self, code: str, filename: str, line: int) -> tuple[CodeType, CodeType | None]:
+        # Blank lines in front put every statement on its lesson line.
+        tree = ast.parse("\n" * (line - 1) + code, filename, "exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            expr = ast.Expression(tree.body.pop().value)
+            last = compile(expr, filename, "eval")
+        return compile(tree, filename, "exec"), last
+
+    def _remember_source(self, code: str, filename: str, line: int) -> None:
+        lines = self._lines.setdefault(filename, {})
+        for offset, text in enumerate(code.splitlines()):
+            lines[line + offset] = text + "\n"
+        count = max(lines)
+        full = [lines.get(n, "\n") for n in range(1, count + 1)]
+        # mtime None: linecache.checkcache keeps this entry instead of rereading the file.
+        linecache.cache[filename] = (sum(map(len, full)), None, full, filename)
+
+
+def _short_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ is the learner's
+        text = f"<repr failed: {type(exc).__name__}: {exc}>"
+    return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "…"
+
+
+def _status_of(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, RuntimeError) and any(h in str(exc) for h in MEMORY_HINTS):
+        return "memory"
+    return "error"
+
+
+def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
+    """Type, message, the innermost lesson line, and a traceback of the learner's frames only."""
+    frames = [f for f in traceback.extract_tb(_tb(exc)) if f.filename == filename]
+    line = frames[-1].lineno if frames else None
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        line = exc.lineno
+    message = str(exc)
+    if isinstance(exc, SystemExit):
+        message = (
+            f"sys.exit({exc.code!r}) was called. In a lesson it ends nothing: "
+            "the session and its variables are still there."
+        )
+    elif isinstance(exc, KeyboardInterrupt):
+        message = "interrupted"
+    text = "".join(traceback.format_list(frames)) if frames else ""
+    text = ("Traceback (most recent call last):\n" + text if text else "") + "".join(
+        traceback.format_exception_only(type(exc), exc)
+    )
+    return {
+        "type": type(exc).__name__,
+        "message": message,
+        "line": line,
+        "traceback": text,
+        "explanation": None,
+    }
+
+
+def _tb(exc: BaseException) -> TracebackType | None:
+    tb = exc.__traceback__
+    # Skip our own frames (exec/eval in this module) at the top of the traceback.
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return tb
+
+
+def _describe_warning(w: warnings.WarningMessage, filename: str) -> dict[str, Any]:
+    return {
+        "category": w.category.__name__,
+        "message": str(w.message),
+        "line": w.lineno if w.filename == filename else None,
+    }
+
+
+def flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass

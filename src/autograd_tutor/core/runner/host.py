@@ -1,0 +1,87 @@
+"""The warm host: imports torch once, then forks one relay per session.
+
+A fork of a process that has already imported torch gives a fresh namespace in about
+10 ms instead of the ~1 s a new interpreter needs (bench/). The host never runs a tensor
+op: libgomp's thread pool does not survive fork, so a parent that has used it would hang
+its children (shared/reference/sandbox-findings.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner.relay import die_with_parent, run_relay
+
+MPL_BACKEND = "module://autograd_tutor.core.runner.mpl_backend"
+
+
+def preload() -> dict:
+    started = time.perf_counter()
+    os.environ["MPLBACKEND"] = MPL_BACKEND
+    import torch
+
+    torch.set_num_threads(1)
+    import numpy  # noqa: F401 - preloaded so cells import it instantly
+
+    info = {"torch": torch.__version__, "import_seconds": round(time.perf_counter() - started, 3)}
+    try:
+        import matplotlib.pyplot  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - plots are optional; cells still run
+        info["matplotlib"] = f"unavailable: {exc}"
+    from autograd_tutor.core.runner import cell  # noqa: F401
+
+    for optional in ("plotting", "introspect"):
+        try:
+            __import__(f"autograd_tutor.core.runner.{optional}")
+        except ImportError:
+            pass
+    info["seconds"] = round(time.perf_counter() - started, 3)
+    return info
+
+
+def serve(control: socket.socket) -> None:
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        except OSError:
+            return
+        if not data:
+            return  # the app is gone
+        request = json.loads(data)
+        if request.get("op") != "session" or not fds:
+            for fd in fds:
+                os.close(fd)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            run_relay(fds[0], request.get("settings", {}))
+        os.close(fds[0])
+        protocol.send(control, {"ev": "session", "pid": pid})
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    parent = os.getppid()
+    die_with_parent()
+    if os.getppid() != parent:
+        os._exit(0)  # the app died before we could ask to follow it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the app's business
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # relays are reaped by the kernel
+    try:
+        info = preload()
+    except BaseException as exc:  # noqa: BLE001 - tell the app why, instead of dying silently
+        protocol.send(control, {"ev": "error", "message": f"{type(exc).__name__}: {exc}"})
+        return
+    protocol.send(control, {"ev": "ready", **info})
+    serve(control)
+
+
+if __name__ == "__main__":
+    main()
