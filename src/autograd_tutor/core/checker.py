@@ -109,7 +109,7 @@ def translation_problems(entry: Entry) -> list[Problem]:
         for a, b in zip(mine, theirs):
             if a.source.strip() != b.source.strip() or a.metadata != b.metadata:
                 problems.append(Problem(lesson.path, a.line, f"code cell {a.index + 1} differs from "
-                                        f"{b.path.name}:{b.line} (translations share their code)"))
+                                        f"{base.path.name}:{b.line} (translations share their code)"))
                 break
         else:
             if len(mine) != len(theirs):

@@ -160,7 +160,7 @@ def _check_closed(tok: Token, lines: list[str], path: Path) -> None:
     closing = lines[end - 1].strip() if end - 1 > start else ""
     char = tok.markup[0]
     if not (closing.startswith(tok.markup) and set(closing) == {char}):
-        raise LessonError(path, start + 1, f"code fence `{tok.markup}` is never closed")
+        raise LessonError(path, start + 1, f"code fence {tok.markup} is never closed")
 
 
 def _info(info: str, path: Path, line: int) -> tuple[str | None, dict[str, Any]]:
