@@ -169,3 +169,13 @@ def test_check_translation_mismatch(tmp_path: Path, lesson: Path) -> None:
 def test_check_missing_path(tmp_path: Path) -> None:
     result = cli("check", tmp_path / "nope")
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_new_scaffolds_a_lesson_that_checks(tmp_path: Path) -> None:
+    result = cli("new", "Clipping: a how-to", "--dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    (path,) = tmp_path.glob("*.md")
+    assert path.name == "01-clipping-a-how-to.en.md"
+    assert cli("check", path).returncode == 0
+    assert cli("new", "Second", "--dir", tmp_path).returncode == 0
+    assert (tmp_path / "02-second.en.md").exists()
