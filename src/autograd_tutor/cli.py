@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMAND_FUNCS[args.command](args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001 - no traceback of ours reaches a user
         if os.environ.get("AUTOGRAD_TUTOR_DEBUG"):
             raise
@@ -89,14 +93,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 2
     out = print_json if args.json else print_human
-    with WorkerHost() as host:
-        if not args.json:
-            print(f"{lesson.title} — {lesson.path}")
-        session = host.new_session(read_paths=[lesson.path.parent])
+    if not args.json:
+        print(f"{lesson.title} — {lesson.path}")
+
+    def on_session(session) -> None:
         if not args.json:
             print(sandbox_line(session.sandbox))
-        session.close()
-        records = run_lesson(host, lesson, timeout=args.timeout, on_record=out)
+
+    with WorkerHost() as host:
+        records = run_lesson(host, lesson, timeout=args.timeout, on_record=out, on_session=on_session)
     bad = [r for r in records if not r["expected"]]
     if not args.json:
         print(f"\n{len(records)} cells: {len(records) - len(bad)} as expected, {len(bad)} not")

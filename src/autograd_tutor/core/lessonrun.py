@@ -113,9 +113,12 @@ def run_lesson(
     timeout: float = DEFAULT_TIMEOUT,
     solved: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    on_session: Callable[[Session], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Every code cell in order; with `solved`, exercises run their reference solution."""
     run = LessonRun(host, lesson)
+    if on_session:
+        on_session(run.ensure_session())
     solutions = {e.name: e.solution for e in lesson.exercises}
     records = []
     try:

@@ -41,6 +41,15 @@ def _undumpable() -> None:
         pass
 
 
+def _matplotlib_cache() -> Path:
+    """A font cache matplotlib builds once; cells may read it, never write it."""
+    import platformdirs
+
+    path = Path(platformdirs.user_cache_dir("autograd-tutor")) / "matplotlib"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 class WorkerHost:
     """The warm host process; start() returns at once, sessions wait for it to be ready."""
 
@@ -58,6 +67,7 @@ class WorkerHost:
         mine, theirs = socket.socketpair()
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["MPLCONFIGDIR"] = str(_matplotlib_cache())
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "autograd_tutor.core.runner.host", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -30,10 +31,6 @@ def preload() -> dict:
     import numpy  # noqa: F401 - preloaded so cells import it instantly
 
     info = {"torch": torch.__version__, "import_seconds": round(time.perf_counter() - started, 3)}
-    try:
-        import matplotlib.pyplot  # noqa: F401
-    except Exception as exc:  # noqa: BLE001 - plots are optional; cells still run
-        info["matplotlib"] = f"unavailable: {exc}"
     from autograd_tutor.core.runner import cell  # noqa: F401
 
     for optional in ("plotting", "introspect"):
@@ -45,8 +42,20 @@ def preload() -> dict:
     return info
 
 
+def warm_extras() -> None:
+    """matplotlib costs ~0.5 s to import: done while idle, after the first session is served."""
+    try:
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:  # noqa: BLE001 - plots are optional; a cell that needs them will say why
+        pass
+
+
 def serve(control: socket.socket) -> None:
+    warmed = False
     while True:
+        if not warmed and not select.select([control], [], [], 0.05)[0]:
+            warm_extras()
+            warmed = True
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         except OSError:

@@ -77,6 +77,8 @@ class Relay:
                 mine.close()
                 self.client.close()
                 confine_cell(self.config, self.report)
+                # The relay reports what the cell process really got, not what was planned.
+                protocol.send(theirs, {"ev": "confined", "sandbox": self.report.to_json()})
                 from autograd_tutor.core.runner import cell
 
                 cell.serve(theirs)
@@ -88,6 +90,8 @@ class Relay:
         theirs.close()
         self.cell = mine
         self.pipes = {out_r: "stdout", err_r: "stderr"}
+        confined = protocol.recv(mine)  # ChannelClosed if confinement killed the process
+        self.report = SandboxReport.from_json(confined["sandbox"])
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -255,7 +259,10 @@ def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         client = socket.socket(fileno=client_fd)
         scratch = Path(settings.get("scratch") or _make_scratch())
-        config = SandboxConfig(scratch=scratch, read_paths=[Path(p) for p in settings.get("read_paths", [])])
+        read_paths = [Path(p) for p in settings.get("read_paths", [])]
+        if os.environ.get("MPLCONFIGDIR"):
+            read_paths.append(Path(os.environ["MPLCONFIGDIR"]))
+        config = SandboxConfig(scratch=scratch, read_paths=read_paths)
         for key in ("memory_bytes", "cpu_seconds", "file_bytes", "open_files", "processes"):
             if settings.get(key):
                 setattr(config, key, int(settings[key]))
