@@ -1,0 +1,152 @@
+"""Worker benchmark: each figure beside a baseline measured in the same run.
+
+    .venv/bin/python bench/bench_worker.py [--quick]
+
+Targets (docs: issue "A sandboxed, warm PyTorch worker"):
+  fresh session <= 30 ms median; trivial round trip <= 1 ms and >= 4x faster than a
+  Jupyter kernel; <= 20 MB private memory per extra live session; `run` adds <= 5 ms per
+  cell; first cell's result <= 0.3 s after a bare `import torch` would have finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograd_tutor.core.runner.client import WorkerHost
+
+PY = sys.executable
+rows: list[tuple[str, str, str, str, str]] = []
+
+
+def median_of(fn, n: int) -> float:
+    return statistics.median(fn() for _ in range(n))
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def row(name: str, ours: str, baseline: str, ratio: str, target: str) -> None:
+    rows.append((name, ours, baseline, ratio, target))
+    print(f"  {name}: {ours} (baseline {baseline}; {ratio}; target {target})", flush=True)
+
+
+def bare_import_torch() -> float:
+    return timed(lambda: subprocess.run([PY, "-c", "import torch"], check=True))
+
+
+def first_result() -> float:
+    def go() -> None:
+        with WorkerHost() as host:
+            session = host.new_session()
+            session.run("1 + 1")
+            session.close()
+
+    return timed(go)
+
+
+def jupyter_round_trip(n: int) -> float | None:
+    try:
+        from jupyter_client.manager import start_new_kernel
+    except ImportError:
+        return None
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute_interactive("1", timeout=30)
+        samples = [timed(lambda: kc.execute_interactive("1", timeout=30, output_hook=lambda m: None))
+                   for _ in range(n)]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return statistics.median(samples)
+
+
+def private_mb(pid: int) -> float:
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total / 1024
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def run_lesson_seconds(cells: int) -> float:
+    text = "---\ntitle: bench\n---\n" + "".join(f"```python\nx{i} = {i}\n```\n\n" for i in range(cells))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.md"
+        path.write_text(text)
+        cli = [PY, "-m", "autograd_tutor", "run", str(path), "--json"]
+        return median_of(lambda: timed(lambda: subprocess.run(cli, check=True, capture_output=True)), 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    quick = parser.parse_args().quick
+    reps = 3 if quick else 5
+    print("measuring (this takes a minute)…")
+
+    bare = median_of(bare_import_torch, reps)
+    first = median_of(first_result, reps)
+    row("start to first cell result", f"{first:.3f} s", f"bare `import torch` {bare:.3f} s",
+        f"+{first - bare:.3f} s", "<= +0.300 s")
+
+    with WorkerHost() as host:
+        host.wait_ready()
+        session = host.new_session()
+        session.run("1")
+        ours = median_of(lambda: timed(lambda: session.run("1")), 100 if quick else 500)
+        kernel = jupyter_round_trip(50 if quick else 200)
+        fresh_py = median_of(lambda: timed(lambda: subprocess.run([PY, "-c", "1"], check=True)), reps)
+        if kernel is not None:
+            row("trivial cell round trip", f"{ours * 1e3:.3f} ms", f"Jupyter kernel {kernel * 1e3:.3f} ms",
+                f"{kernel / ours:.1f}x faster", "<= 1 ms and >= 4x")
+        else:
+            row("trivial cell round trip", f"{ours * 1e3:.3f} ms", "Jupyter kernel: not installed",
+                "-", "<= 1 ms")
+        row("trivial cell vs fresh interpreter", f"{ours * 1e3:.3f} ms",
+            f"`python -c 1` {fresh_py * 1e3:.1f} ms", f"{fresh_py / ours:.0f}x faster", "-")
+
+        def fresh_session() -> float:
+            def go() -> None:
+                s = host.new_session()
+                s.run("1")
+                s.close()
+
+            return timed(go)
+
+        fresh = median_of(fresh_session, 10 if quick else 30)
+        row("fresh session (+ first cell)", f"{fresh * 1e3:.1f} ms",
+            f"spawn + import torch {bare * 1e3:.0f} ms", f"{bare / fresh:.0f}x faster", "<= 30 ms")
+
+        extra = [host.new_session() for _ in range(10)]
+        for s in extra:
+            s.run("import torch\nx = torch.ones(3, requires_grad=True)\n(x * 2).sum().backward()")
+        per = statistics.median(private_mb(s.pid) + private_mb(parent_of(s.pid)) for s in extra)
+        row("private memory per extra live session", f"{per:.1f} MB",
+            "a new interpreter with torch: ~208 MB RSS", f"{208 / per:.0f}x less", "<= 20 MB")
+        for s in extra + [session]:
+            s.close()
+
+    one, many = run_lesson_seconds(1), run_lesson_seconds(200)
+    row("`run`: 200 cells vs 1 cell", f"{many:.3f} s", f"1 cell {one:.3f} s",
+        f"+{(many - one) / 199 * 1e3:.2f} ms per cell", "<= 5 ms per cell, <= +1 s")
+
+    print("\n| figure | ours | baseline (same run) | ratio | target |\n|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()
