@@ -76,6 +76,11 @@ class Relay:
                     os.close(fd)
                 mine.close()
                 self.client.close()
+                # Only fds 0-2 and the channel reach learner code: nothing inherited by accident.
+                os.dup2(theirs.fileno(), 3)
+                theirs.close()
+                os.closerange(4, os.sysconf("SC_OPEN_MAX"))
+                theirs = socket.socket(fileno=3)
                 confine_cell(self.config, self.report)
                 # The relay reports what the cell process really got, not what was planned.
                 protocol.send(theirs, {"ev": "confined", "sandbox": self.report.to_json()})
