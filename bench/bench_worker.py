@@ -61,8 +61,10 @@ def jupyter_round_trip(n: int) -> float | None:
     km, kc = start_new_kernel(kernel_name="python3")
     try:
         kc.execute_interactive("1", timeout=30)
-        samples = [timed(lambda: kc.execute_interactive("1", timeout=30, output_hook=lambda m: None))
-                   for _ in range(n)]
+        samples = [
+            timed(lambda: kc.execute_interactive("1", timeout=30, output_hook=lambda m: None))
+            for _ in range(n)
+        ]
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -82,12 +84,16 @@ def parent_of(pid: int) -> int:
 
 
 def run_lesson_seconds(cells: int) -> float:
-    text = "---\ntitle: bench\n---\n" + "".join(f"```python\nx{i} = {i}\n```\n\n" for i in range(cells))
+    text = "---\ntitle: bench\n---\n" + "".join(
+        f"```python\nx{i} = {i}\n```\n\n" for i in range(cells)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.md"
         path.write_text(text)
         cli = [PY, "-m", "autograd_tutor", "run", str(path), "--json"]
-        return median_of(lambda: timed(lambda: subprocess.run(cli, check=True, capture_output=True)), 3)
+        return median_of(
+            lambda: timed(lambda: subprocess.run(cli, check=True, capture_output=True)), 3
+        )
 
 
 def main() -> None:
@@ -99,8 +105,13 @@ def main() -> None:
 
     bare = median_of(bare_import_torch, reps)
     first = median_of(first_result, reps)
-    row("start to first cell result", f"{first:.3f} s", f"bare `import torch` {bare:.3f} s",
-        f"+{first - bare:.3f} s", "<= +0.300 s")
+    row(
+        "start to first cell result",
+        f"{first:.3f} s",
+        f"bare `import torch` {bare:.3f} s",
+        f"+{first - bare:.3f} s",
+        "<= +0.300 s",
+    )
 
     with WorkerHost() as host:
         host.wait_ready()
@@ -108,15 +119,32 @@ def main() -> None:
         session.run("1")
         ours = median_of(lambda: timed(lambda: session.run("1")), 100 if quick else 500)
         kernel = jupyter_round_trip(50 if quick else 200)
-        fresh_py = median_of(lambda: timed(lambda: subprocess.run([PY, "-c", "1"], check=True)), reps)
+        fresh_py = median_of(
+            lambda: timed(lambda: subprocess.run([PY, "-c", "1"], check=True)), reps
+        )
         if kernel is not None:
-            row("trivial cell round trip", f"{ours * 1e3:.3f} ms", f"Jupyter kernel {kernel * 1e3:.3f} ms",
-                f"{kernel / ours:.1f}x faster", "<= 1 ms and >= 4x")
+            row(
+                "trivial cell round trip",
+                f"{ours * 1e3:.3f} ms",
+                f"Jupyter kernel {kernel * 1e3:.3f} ms",
+                f"{kernel / ours:.1f}x faster",
+                "<= 1 ms and >= 4x",
+            )
         else:
-            row("trivial cell round trip", f"{ours * 1e3:.3f} ms", "Jupyter kernel: not installed",
-                "-", "<= 1 ms")
-        row("trivial cell vs fresh interpreter", f"{ours * 1e3:.3f} ms",
-            f"`python -c 1` {fresh_py * 1e3:.1f} ms", f"{fresh_py / ours:.0f}x faster", "-")
+            row(
+                "trivial cell round trip",
+                f"{ours * 1e3:.3f} ms",
+                "Jupyter kernel: not installed",
+                "-",
+                "<= 1 ms",
+            )
+        row(
+            "trivial cell vs fresh interpreter",
+            f"{ours * 1e3:.3f} ms",
+            f"`python -c 1` {fresh_py * 1e3:.1f} ms",
+            f"{fresh_py / ours:.0f}x faster",
+            "-",
+        )
 
         def fresh_session() -> float:
             def go() -> None:
@@ -127,21 +155,36 @@ def main() -> None:
             return timed(go)
 
         fresh = median_of(fresh_session, 10 if quick else 30)
-        row("fresh session (+ first cell)", f"{fresh * 1e3:.1f} ms",
-            f"spawn + import torch {bare * 1e3:.0f} ms", f"{bare / fresh:.0f}x faster", "<= 30 ms")
+        row(
+            "fresh session (+ first cell)",
+            f"{fresh * 1e3:.1f} ms",
+            f"spawn + import torch {bare * 1e3:.0f} ms",
+            f"{bare / fresh:.0f}x faster",
+            "<= 30 ms",
+        )
 
         extra = [host.new_session() for _ in range(10)]
         for s in extra:
             s.run("import torch\nx = torch.ones(3, requires_grad=True)\n(x * 2).sum().backward()")
         per = statistics.median(private_mb(s.pid) + private_mb(parent_of(s.pid)) for s in extra)
-        row("private memory per extra live session", f"{per:.1f} MB",
-            "a new interpreter with torch: ~208 MB RSS", f"{208 / per:.0f}x less", "<= 20 MB")
+        row(
+            "private memory per extra live session",
+            f"{per:.1f} MB",
+            "a new interpreter with torch: ~208 MB RSS",
+            f"{208 / per:.0f}x less",
+            "<= 20 MB",
+        )
         for s in extra + [session]:
             s.close()
 
     one, many = run_lesson_seconds(1), run_lesson_seconds(200)
-    row("`run`: 200 cells vs 1 cell", f"{many:.3f} s", f"1 cell {one:.3f} s",
-        f"+{(many - one) / 199 * 1e3:.2f} ms per cell", "<= 5 ms per cell, <= +1 s")
+    row(
+        "`run`: 200 cells vs 1 cell",
+        f"{many:.3f} s",
+        f"1 cell {one:.3f} s",
+        f"+{(many - one) / 199 * 1e3:.2f} ms per cell",
+        "<= 5 ms per cell, <= +1 s",
+    )
 
     print("\n| figure | ours | baseline (same run) | ratio | target |\n|---|---|---|---|---|")
     for r in rows:

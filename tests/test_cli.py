@@ -53,7 +53,9 @@ total = x.sum()
 
 
 def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 @pytest.fixture
@@ -83,8 +85,19 @@ def test_run_json_records(lesson: Path) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["index"] for r in records] == [0, 1, 2, 3, 4, 5]
     first, raising, skipped, starter, check, solution = records
-    keys = {"index", "line", "status", "expected", "stdout", "stderr", "value",
-            "output_truncated", "seconds", "error", "plots"}
+    keys = {
+        "index",
+        "line",
+        "status",
+        "expected",
+        "stdout",
+        "stderr",
+        "value",
+        "output_truncated",
+        "seconds",
+        "error",
+        "plots",
+    }
     assert keys <= set(first)
     assert first["line"] == 7 and first["stdout"] == "made x\n"
     assert first["value"] == "tensor([2., 4., 6.], grad_fn=<MulBackward0>)"
@@ -107,7 +120,9 @@ def test_run_human_output(lesson: Path) -> None:
 
 def test_run_exit_1_on_unexpected(tmp_path: Path) -> None:
     path = tmp_path / "bad.md"
-    path.write_text("---\ntitle: t\n---\n```python\n1 / 0\n```\n\n```python tags=[\"raises-exception\"]\n1\n```\n")
+    path.write_text(
+        '---\ntitle: t\n---\n```python\n1 / 0\n```\n\n```python tags=["raises-exception"]\n1\n```\n'
+    )
     result = cli("run", path, "--json")
     assert result.returncode == 1
     records = [json.loads(line) for line in result.stdout.splitlines()]

@@ -125,7 +125,12 @@ BAD = [
     ("hint first", "---\ntitle: x\n---\n```hint\nh\n```\n", 4, "must follow an exercise"),
     ("check alone", '---\ntitle: x\n---\n```python check="e"\n1\n```\n', 4, "unknown exercise"),
     ("no check", '---\ntitle: x\n---\n```python exercise="e"\n1\n```\n', 4, "exactly one check"),
-    ("myst bad", "---\ntitle: x\n---\n```{code-cell} python\n:tags: [a\n1\n```\n", 5, "code-cell options"),
+    (
+        "myst bad",
+        "---\ntitle: x\n---\n```{code-cell} python\n:tags: [a\n1\n```\n",
+        5,
+        "code-cell options",
+    ),
     ("bad order", "---\ntitle: x\norder: first\n---\n", 2, "order"),
 ]
 

@@ -37,7 +37,10 @@ def run(session: Session, code: str, line: int = 1, **kw: object) -> dict:
 
 
 def test_namespace_persists_and_last_value(session: Session) -> None:
-    assert run(session, "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)")["status"] == "ok"
+    assert (
+        run(session, "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)")["status"]
+        == "ok"
+    )
     result = run(session, "y = (x * 3).sum()\ny")
     assert result["value"] == "tensor(9., grad_fn=<SumBackward0>)"
     assert run(session, "y.backward()\nx.grad")["value"] == "tensor([3., 3.])"
@@ -46,34 +49,45 @@ def test_namespace_persists_and_last_value(session: Session) -> None:
 
 
 def test_stdout_stderr_and_warnings(session: Session) -> None:
-    result = run(session, """
+    result = run(
+        session,
+        """
         import sys, warnings
         print("out")
         print("err", file=sys.stderr)
         warnings.warn("careful")
-    """, line=40)
+    """,
+        line=40,
+    )
     assert result["stdout"] == "out\n" and result["stderr"] == "err\n"
     assert result["warnings"] == [{"category": "UserWarning", "message": "careful", "line": 43}]
 
 
 def test_torch_warning_of_non_leaf_grad(session: Session) -> None:
-    result = run(session, """
+    result = run(
+        session,
+        """
         import torch
         a = torch.tensor(1.0, requires_grad=True)
         b = a * 2
         b.grad
-    """)
+    """,
+    )
     assert result["status"] == "ok"
     assert any("non-leaf" in w["message"] for w in result["warnings"])
 
 
 def test_traceback_points_at_lesson_lines(session: Session) -> None:
     run(session, "def f(v):\n    return v.backward()", line=10)
-    result = run(session, """
+    result = run(
+        session,
+        """
         import torch
         t = torch.ones(3, requires_grad=True) * 2
         f(t)
-    """, line=20)
+    """,
+        line=20,
+    )
     error = result["error"]
     assert result["status"] == "error"
     assert error["type"] == "RuntimeError"
@@ -113,7 +127,9 @@ def test_timeout_keeps_namespace_for_python_loops(session: Session) -> None:
 def test_stuck_native_call_is_killed(host: WorkerHost) -> None:
     session = host.new_session()
     started = time.monotonic()
-    result = run(session, "import hashlib\nhashlib.pbkdf2_hmac('sha256', b'x', b'y', 10**9)", timeout=0.5)
+    result = run(
+        session, "import hashlib\nhashlib.pbkdf2_hmac('sha256', b'x', b'y', 10**9)", timeout=0.5
+    )
     assert result["status"] == "timeout" and result.get("session_ended")
     assert time.monotonic() - started < 10
     assert not session.alive
@@ -153,12 +169,16 @@ def test_killed_worker_is_reported(host: WorkerHost) -> None:
 
 
 def test_output_flood_is_capped(session: Session) -> None:
-    result = run(session, """
+    result = run(
+        session,
+        """
         import os
         for i in range(20000):
             print("p" * 100)
             os.write(1, b"w" * 100 + b"\\n")
-    """, output_limit=50_000)
+    """,
+        output_limit=50_000,
+    )
     assert result["status"] == "ok" and result["output_truncated"]
     assert 40_000 <= len(result["stdout"]) <= 50_000
     assert run(session, "'still alive'")["value"] == "'still alive'"

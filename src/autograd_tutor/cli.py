@@ -34,20 +34,28 @@ def _parser() -> argparse.ArgumentParser:
 
     app = sub.add_parser("open", help="open the tutor (the default command)")
     app.add_argument("path", nargs="?", type=Path, help="a folder of lessons or one lesson file")
-    app.add_argument("--lang", choices=("en", "zh"), help="lesson language (default: from the locale)")
+    app.add_argument(
+        "--lang", choices=("en", "zh"), help="lesson language (default: from the locale)"
+    )
 
     run = sub.add_parser("run", help="run every cell of one lesson")
     run.add_argument("path", type=Path)
     run.add_argument("--json", action="store_true", help="one JSON record per code cell, per line")
-    run.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)")
+    run.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)"
+    )
 
     chk = sub.add_parser("check", help="validate and run lessons like a test suite")
     chk.add_argument("paths", nargs="*", type=Path)
-    chk.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)")
+    chk.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)"
+    )
 
     new = sub.add_parser("new", help="write a new lesson file")
     new.add_argument("title")
-    new.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
+    new.add_argument(
+        "--dir", type=Path, default=Path("."), help="where to write it (default: here)"
+    )
     new.add_argument("--lang", choices=("en", "zh"), default="en")
 
     sub.add_parser("sandbox", help="show which protections the cells get here")
@@ -101,7 +109,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(sandbox_line(session.sandbox))
 
     with WorkerHost() as host:
-        records = run_lesson(host, lesson, timeout=args.timeout, on_record=out, on_session=on_session)
+        records = run_lesson(
+            host, lesson, timeout=args.timeout, on_record=out, on_session=on_session
+        )
     bad = [r for r in records if not r["expected"]]
     if not args.json:
         print(f"\n{len(records)} cells: {len(records) - len(bad)} as expected, {len(bad)} not")
@@ -122,8 +132,10 @@ def print_json(record: dict[str, Any]) -> None:
 def print_human(record: dict[str, Any]) -> None:
     mark = "✓" if record["expected"] else "✗"
     extra = f" · {record['role']} {record.get('exercise', '')}" if record["role"] != "code" else ""
-    print(f"\n{mark} cell {record['index'] + 1} · line {record['line']}{extra} · {record['status']}"
-          f" ({record['seconds']:.3f} s)")
+    print(
+        f"\n{mark} cell {record['index'] + 1} · line {record['line']}{extra} · {record['status']}"
+        f" ({record['seconds']:.3f} s)"
+    )
     if record.get("fresh_session"):
         print("  (the previous session ended: this cell ran in a fresh one)")
     for name in ("stdout", "stderr"):

@@ -68,11 +68,23 @@ def cell_problems(lesson: Lesson, records: list[dict[str, Any]], solved: bool) -
         where = f"cell {cell.index + 1}" + (" (with the reference solutions)" if solved else "")
         if cell.role == "check":
             if solved and record["status"] != "ok":
-                problems.append(Problem(lesson.path, line, f"the reference solution of exercise "
-                                        f"{cell.exercise!r} fails its check: {describe_outcome(record)}"))
+                problems.append(
+                    Problem(
+                        lesson.path,
+                        line,
+                        f"the reference solution of exercise "
+                        f"{cell.exercise!r} fails its check: {describe_outcome(record)}",
+                    )
+                )
             elif not solved and record["status"] == "ok":
-                problems.append(Problem(lesson.path, record["line"], f"exercise {cell.exercise!r} "
-                                        "starts solved: its check passes on the starter code"))
+                problems.append(
+                    Problem(
+                        lesson.path,
+                        record["line"],
+                        f"exercise {cell.exercise!r} "
+                        "starts solved: its check passes on the starter code",
+                    )
+                )
             elif record["expected"]:
                 continue
         if record["expected"]:
@@ -89,8 +101,13 @@ def lesson_problems(host: WorkerHost, lesson: Lesson, timeout: float) -> tuple[i
     problems: list[Problem] = []
     for exercise in lesson.exercises:
         if exercise.solution is None:
-            problems.append(Problem(lesson.path, exercise.starter.line - 1,
-                                    f"exercise {exercise.name!r} has no solution cell"))
+            problems.append(
+                Problem(
+                    lesson.path,
+                    exercise.starter.line - 1,
+                    f"exercise {exercise.name!r} has no solution cell",
+                )
+            )
     records = run_lesson(host, lesson, timeout=timeout)
     problems += cell_problems(lesson, records, solved=False)
     if any(e.solution for e in lesson.exercises):
@@ -108,13 +125,24 @@ def translation_problems(entry: Entry) -> list[Problem]:
         mine, theirs = lesson.cells, base.cells
         for a, b in zip(mine, theirs):
             if a.source.strip() != b.source.strip() or a.metadata != b.metadata:
-                problems.append(Problem(lesson.path, a.line, f"code cell {a.index + 1} differs from "
-                                        f"{base.path.name}:{b.line} (translations share their code)"))
+                problems.append(
+                    Problem(
+                        lesson.path,
+                        a.line,
+                        f"code cell {a.index + 1} differs from "
+                        f"{base.path.name}:{b.line} (translations share their code)",
+                    )
+                )
                 break
         else:
             if len(mine) != len(theirs):
-                problems.append(Problem(lesson.path, 1, f"{len(mine)} code cells, but "
-                                        f"{base.path.name} has {len(theirs)}"))
+                problems.append(
+                    Problem(
+                        lesson.path,
+                        1,
+                        f"{len(mine)} code cells, but {base.path.name} has {len(theirs)}",
+                    )
+                )
     return problems
 
 

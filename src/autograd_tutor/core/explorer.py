@@ -16,7 +16,7 @@ DATA_Y = [3.0, 5.0, 7.0, 9.0, 11.0]
 RATES = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1]
 MARK = "@@explorer@@"
 
-CODE = '''\
+CODE = """\
 import json, math, torch
 from autograd_tutor import plot
 x = torch.tensor({x})
@@ -41,7 +41,7 @@ plot.title("loss per epoch (log scale)", figure="explorer")
 plot.xlabel("epoch", figure="explorer")
 plot.logy(True, figure="explorer")
 print("{mark}" + json.dumps(finals))
-'''
+"""
 
 
 @dataclass
@@ -53,7 +53,9 @@ class Explorer:
     cursor: float = 0.01  # the rate the arrow keys change
 
     def code(self) -> str:
-        return CODE.format(x=DATA_X, y=DATA_Y, rates=sorted(self.rates), epochs=self.epochs, mark=MARK)
+        return CODE.format(
+            x=DATA_X, y=DATA_Y, rates=sorted(self.rates), epochs=self.epochs, mark=MARK
+        )
 
     def step_rate(self, direction: int) -> None:
         choices = sorted(set(RATES) | {self.cursor})
@@ -74,7 +76,7 @@ def parse_finals(stdout: str) -> dict[str, dict[str, Any]]:
     """{"0.01": {"a":..., "b":..., "loss":...}, ...}; `diverged` when the loss is not finite or grew."""
     for line in stdout.splitlines():
         if line.startswith(MARK):
-            finals = json.loads(line[len(MARK):])
+            finals = json.loads(line[len(MARK) :])
             for values in finals.values():
                 loss = values["loss"]
                 values["diverged"] = not (loss == loss and abs(loss) < 1e6)

@@ -96,7 +96,11 @@ class LessonRun:
         fresh, self.fresh = self.fresh, False
         source = cell.source if code is None else code
         result = session.run(
-            source, filename=str(self.lesson.path), line=cell.line, timeout=timeout, on_event=on_event
+            source,
+            filename=str(self.lesson.path),
+            line=cell.line,
+            timeout=timeout,
+            on_event=on_event,
         )
         explain_error(result.get("error"), source, self.lesson.lang)
         return make_record(cell, result, fresh)
@@ -126,7 +130,11 @@ def run_lesson(
             if cell.skipped or cell.role == "solution":
                 record = skipped_record(cell)
             else:
-                solution = solutions.get(cell.exercise or "") if solved and cell.role == "exercise" else None
+                solution = (
+                    solutions.get(cell.exercise or "")
+                    if solved and cell.role == "exercise"
+                    else None
+                )
                 record = run_cell_as(run, cell, solution, timeout)
             records.append(record)
             if on_record:
@@ -136,7 +144,9 @@ def run_lesson(
     return records
 
 
-def run_cell_as(run: LessonRun, cell: CodeCell, solution: CodeCell | None, timeout: float) -> dict[str, Any]:
+def run_cell_as(
+    run: LessonRun, cell: CodeCell, solution: CodeCell | None, timeout: float
+) -> dict[str, Any]:
     if solution is None:
         return run.run_cell(cell, timeout=timeout)
     # The solution runs in the exercise's place, under its own lines in the file.

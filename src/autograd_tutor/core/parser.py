@@ -188,7 +188,9 @@ def _jupytext_attrs(text: str, path: Path, line: int) -> dict[str, Any]:
         eq = text.find("=", pos)
         key = text[pos:eq] if eq != -1 else text[pos:]
         if eq == -1 or not key.replace("_", "").replace("-", "").isalnum():
-            raise LessonError(path, line, f"malformed cell metadata {text[pos:]!r}: expected key=value")
+            raise LessonError(
+                path, line, f"malformed cell metadata {text[pos:]!r}: expected key=value"
+            )
         try:
             value, pos = decoder.raw_decode(text, eq + 1)
         except json.JSONDecodeError:
@@ -212,9 +214,13 @@ def _cell_parts(
         raise LessonError(path, start + 1, "cell metadata `tags` must be a list of strings")
     for role in ROLES:
         if role in attrs and not (isinstance(attrs[role], str) and attrs[role]):
-            raise LessonError(path, start + 1, f"`{role}` must name the exercise, e.g. {role}=\"name\"")
+            raise LessonError(
+                path, start + 1, f'`{role}` must name the exercise, e.g. {role}="name"'
+            )
     if sum(role in attrs for role in ROLES) > 1:
-        raise LessonError(path, start + 1, "a cell is one of exercise, check or solution, not several")
+        raise LessonError(
+            path, start + 1, "a cell is one of exercise, check or solution, not several"
+        )
     source = "\n".join(body[skip:])
     return source, start + 2 + skip, tuple(tags), attrs
 
@@ -225,7 +231,9 @@ def _myst_options(body: list[str], path: Path, first: int) -> tuple[dict[str, An
         try:
             close = body.index("---", 1)
         except ValueError:
-            raise LessonError(path, first, "code-cell options block `---` is never closed") from None
+            raise LessonError(
+                path, first, "code-cell options block `---` is never closed"
+            ) from None
         text, skip = "\n".join(body[1:close]), close + 1
     else:
         skip = 0
@@ -250,7 +258,9 @@ def _check_exercises(lesson: Lesson) -> None:
     for cell in cells:
         if cell.role == "exercise":
             if cell.exercise in starters:
-                raise LessonError(lesson.path, cell.line - 1, f"exercise {cell.exercise!r} defined twice")
+                raise LessonError(
+                    lesson.path, cell.line - 1, f"exercise {cell.exercise!r} defined twice"
+                )
             starters[str(cell.exercise)] = cell
     for cell in cells:
         if cell.role in ("check", "solution") and cell.exercise not in starters:
@@ -264,4 +274,6 @@ def _check_exercises(lesson: Lesson) -> None:
                 lesson.path, starter.line - 1, f"exercise {name!r} needs exactly one check cell"
             )
         if checks[0].index < starter.index:
-            raise LessonError(lesson.path, checks[0].line - 1, "a check must come after its exercise")
+            raise LessonError(
+                lesson.path, checks[0].line - 1, "a check must come after its exercise"
+            )

@@ -10,7 +10,7 @@ import yaml
 
 from autograd_tutor.core.parser import name_parts
 
-TEMPLATE = '''\
+TEMPLATE = """\
 ---
 {front}---
 
@@ -55,7 +55,7 @@ x.grad = None
 (x ** 3).sum().backward()
 g = x.grad
 ```
-'''
+"""
 
 
 def slugify(title: str) -> str:
@@ -73,9 +73,14 @@ def write_lesson(title: str, folder: Path, *, lang: str = "en") -> Path:
     if path.exists():
         raise FileExistsError(f"{path} exists already")
     front = yaml.safe_dump(
-        {"title": title, "id": slug, "lang": lang,
-         "summary": "One sentence on what the learner will be able to do."},
-        allow_unicode=True, sort_keys=False,
+        {
+            "title": title,
+            "id": slug,
+            "lang": lang,
+            "summary": "One sentence on what the learner will be able to do.",
+        },
+        allow_unicode=True,
+        sort_keys=False,
     )
     path.write_text(TEMPLATE.format(front=front, title=title), encoding="utf-8")
     return path

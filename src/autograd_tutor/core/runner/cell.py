@@ -21,7 +21,9 @@ def _text_streams() -> None:
     # write_through: a print reaches the relay at once, so output streams while a cell runs.
     for fd, name in ((1, "stdout"), (2, "stderr")):
         raw = io.FileIO(fd, "w", closefd=False)
-        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", write_through=True)
+        stream = io.TextIOWrapper(
+            raw, encoding="utf-8", errors="backslashreplace", write_through=True
+        )
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
@@ -32,7 +34,9 @@ def _plotting(channel: socket.socket, current: dict[str, Any]) -> Any:
         from autograd_tutor.core.runner import plotting
     except ImportError:
         return None
-    plotting.install(lambda plot: protocol.send(channel, {"ev": "plot", "id": current.get("id"), "plot": plot}))
+    plotting.install(
+        lambda plot: protocol.send(channel, {"ev": "plot", "id": current.get("id"), "plot": plot})
+    )
     return plotting
 
 
@@ -61,7 +65,9 @@ def serve(channel: socket.socket) -> None:
             flush_std()
             protocol.send(channel, {"ev": "done", "id": request["id"], **outcome})
         elif op in ("inspect", "graph"):
-            protocol.send(channel, {"ev": op, "id": request.get("id"), **_introspect(op, request, runner)})
+            protocol.send(
+                channel, {"ev": op, "id": request.get("id"), **_introspect(op, request, runner)}
+            )
         elif op == "shutdown":
             return
 
@@ -71,11 +77,23 @@ def _run_interruptible(runner: CellRunner, request: dict[str, Any]) -> dict[str,
         pass  # drop an interrupt meant for an earlier cell
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        return runner.run(request["code"], request.get("filename", "<cell>"), request.get("line", 1))
+        return runner.run(
+            request["code"], request.get("filename", "<cell>"), request.get("line", 1)
+        )
     except KeyboardInterrupt:
-        return {"status": "error", "value": None, "warnings": [], "seconds": 0.0,
-                "error": {"type": "KeyboardInterrupt", "message": "interrupted", "line": None,
-                          "traceback": "KeyboardInterrupt\n", "explanation": None}}
+        return {
+            "status": "error",
+            "value": None,
+            "warnings": [],
+            "seconds": 0.0,
+            "error": {
+                "type": "KeyboardInterrupt",
+                "message": "interrupted",
+                "line": None,
+                "traceback": "KeyboardInterrupt\n",
+                "explanation": None,
+            },
+        }
     finally:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 

@@ -58,7 +58,7 @@ class WorkerHost:
         self._control: socket.socket | None = None
         self._lock = threading.Lock()
         self._ready: dict[str, Any] | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - the host's stderr, kept for errors
 
     def start(self) -> None:
         if self._proc is not None:
@@ -105,7 +105,7 @@ class WorkerHost:
                 request = json.dumps({"op": "session", "settings": settings}).encode()
                 socket.send_fds(self._control, [request], [theirs.fileno()])
                 theirs.close()
-                reply = protocol.recv(self._control)
+                protocol.recv(self._control)  # the host's {ev: session, pid}
                 hello = protocol.recv(mine)
             except (protocol.ChannelClosed, OSError):
                 raise WorkerError(f"the worker stopped: {self._stderr()}") from None
@@ -164,8 +164,15 @@ class Session:
         if not self.alive:
             raise WorkerError("this session has ended; start a new one")
         cell_id = next(self._ids)
-        message = {"op": "run", "id": cell_id, "code": code, "filename": filename, "line": line,
-                   "timeout": timeout, "output_limit": output_limit}
+        message = {
+            "op": "run",
+            "id": cell_id,
+            "code": code,
+            "filename": filename,
+            "line": line,
+            "timeout": timeout,
+            "output_limit": output_limit,
+        }
         started = time.monotonic()
         out: dict[str, list[str]] = {"stdout": [], "stderr": []}
         plots: dict[str, dict[str, Any]] = {}
@@ -193,7 +200,9 @@ class Session:
             event["session_ended"] = True
             event["seconds"] = round(time.monotonic() - started, 6)
         event.pop("ev", None)
-        event.update(stdout="".join(out["stdout"]), stderr="".join(out["stderr"]), plots=list(plots.values()))
+        event.update(
+            stdout="".join(out["stdout"]), stderr="".join(out["stderr"]), plots=list(plots.values())
+        )
         event.setdefault("warnings", [])
         event.setdefault("output_truncated", False)
         if on_event:

@@ -46,7 +46,9 @@ def _read_exact(read, n: int) -> bytes:
 
 
 def recv(sock: socket.socket) -> dict[str, Any]:
-    return _decode(lambda n: sock.recv(n), )
+    return _decode(
+        lambda n: sock.recv(n),
+    )
 
 
 def read_fd(fd: int) -> dict[str, Any]:

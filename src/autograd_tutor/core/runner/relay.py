@@ -60,7 +60,9 @@ class Relay:
         self.config = config
         self.report = report
         self.running: Running | None = None
-        self.decoders = {n: codecs.getincrementaldecoder("utf-8")("replace") for n in ("stdout", "stderr")}
+        self.decoders = {
+            n: codecs.getincrementaldecoder("utf-8")("replace") for n in ("stdout", "stderr")
+        }
 
     def start_cell_process(self) -> None:
         out_r, out_w = os.pipe()
@@ -106,7 +108,9 @@ class Relay:
         sel.register(self.cell, selectors.EVENT_READ, "cell")
         for fd in self.pipes:
             sel.register(fd, selectors.EVENT_READ, "pipe")
-        protocol.send(self.client, {"ev": "hello", "pid": self.pid, "sandbox": self.report.to_json()})
+        protocol.send(
+            self.client, {"ev": "hello", "pid": self.pid, "sandbox": self.report.to_json()}
+        )
         while True:
             for key, _ in sel.select(self._wait()):
                 if key.data == "client":
@@ -207,7 +211,9 @@ class Relay:
             return
         for name, text in run.pending.items():
             if text:
-                protocol.send(self.client, {"ev": "stream", "id": run.id, "name": name, "text": text})
+                protocol.send(
+                    self.client, {"ev": "stream", "id": run.id, "name": name, "text": text}
+                )
         run.pending.clear()
         run.last_flush = now
 
@@ -236,8 +242,13 @@ class Relay:
             state, cause = "crashed", describe_exit(status)
         protocol.send(
             self.client,
-            {"ev": "ended", "id": run.id if run else None, "status": state, "cause": cause,
-             "output_truncated": bool(run and run.truncated)},
+            {
+                "ev": "ended",
+                "id": run.id if run else None,
+                "status": state,
+                "cause": cause,
+                "output_truncated": bool(run and run.truncated),
+            },
         )
 
 
@@ -248,8 +259,14 @@ def describe_exit(status: int) -> str:
             name = signal.Signals(sig).name
         except ValueError:
             name = f"signal {sig}"
-        meaning = {"SIGSEGV": "segmentation fault", "SIGKILL": "killed", "SIGABRT": "aborted",
-                   "SIGBUS": "bus error", "SIGXCPU": "CPU time limit", "SIGFPE": "arithmetic fault"}
+        meaning = {
+            "SIGSEGV": "segmentation fault",
+            "SIGKILL": "killed",
+            "SIGABRT": "aborted",
+            "SIGBUS": "bus error",
+            "SIGXCPU": "CPU time limit",
+            "SIGFPE": "arithmetic fault",
+        }
         return f"{name} ({meaning[name]})" if name in meaning else name
     code = os.waitstatus_to_exitcode(status)
     return f"the process exited with code {code} (os._exit or a fatal error)"
