@@ -1,0 +1,171 @@
+"""The learner's progress: lessons seen, cells run, exercises solved, where they left off.
+
+One JSON file under platformdirs' user data dir (or `$AUTOGRAD_TUTOR_DATA`, for tests).
+Progress is a convenience, never a reason to stop: a corrupt file is moved aside and the
+learner starts afresh, an unwritable one only produces a warning. No Textual here; the app
+shows `warning` with a notification.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "progress.json"
+VERSION = 1
+ENV_DIR = "AUTOGRAD_TUTOR_DATA"
+
+
+def data_dir() -> Path:
+    override = os.environ.get(ENV_DIR)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("autograd-tutor"))
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the learner was: a lesson, a code cell in it, and the language it was read in."""
+
+    lesson: str
+    cell: int
+    lang: str
+
+
+def _empty() -> dict[str, Any]:
+    return {"version": VERSION, "lessons": {}, "last": None}
+
+
+def _valid(data: Any) -> bool:
+    """The shape this module writes; anything else is treated as corrupt."""
+    if not isinstance(data, dict) or not isinstance(data.get("lessons"), dict):
+        return False
+    for entry in data["lessons"].values():
+        if not isinstance(entry, dict):
+            return False
+        for key in ("cells_run", "solved"):
+            if not isinstance(entry.get(key, []), list):
+                return False
+    last = data.get("last")
+    return last is None or (
+        isinstance(last, dict)
+        and isinstance(last.get("lesson"), str)
+        and isinstance(last.get("cell"), int)
+        and isinstance(last.get("lang"), str)
+    )
+
+
+class Progress:
+    """Load once, change through the methods, `save()` after each change."""
+
+    def __init__(self, path: Path, data: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.data = data if data is not None else _empty()
+        # The last problem met, for the app to show once; None when all is well.
+        self.warning: str | None = None
+        self._write_failed = False
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Progress:
+        path = path or data_dir() / FILE_NAME
+        progress = cls(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return progress
+        except OSError as exc:
+            progress.warning = (
+                f"progress could not be read ({exc.strerror or exc}): starting afresh"
+            )
+            return progress
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = None
+        if not _valid(data):
+            progress.warning = progress._set_aside()
+            return progress
+        progress.data = data
+        return progress
+
+    def _set_aside(self) -> str:
+        """Keep a corrupt file for inspection instead of overwriting it."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, aside)
+        except OSError as exc:
+            return f"progress file {self.path} is corrupt and could not be moved aside ({exc}): starting afresh"
+        return f"progress file was corrupt: kept as {aside.name}, starting afresh"
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _lesson(self, lesson_id: str) -> dict[str, Any]:
+        return self.data["lessons"].setdefault(
+            lesson_id, {"seen": False, "cells_run": [], "solved": []}
+        )
+
+    def seen(self, lesson_id: str) -> bool:
+        return bool(self.data["lessons"].get(lesson_id, {}).get("seen"))
+
+    def cells_run(self, lesson_id: str) -> set[int]:
+        return set(self.data["lessons"].get(lesson_id, {}).get("cells_run", []))
+
+    def solved(self, lesson_id: str) -> set[str]:
+        return set(self.data["lessons"].get(lesson_id, {}).get("solved", []))
+
+    @property
+    def last(self) -> Position | None:
+        last = self.data.get("last")
+        return Position(last["lesson"], last["cell"], last["lang"]) if last else None
+
+    # -- changing ----------------------------------------------------------------------
+
+    def mark_seen(self, lesson_id: str) -> None:
+        self._lesson(lesson_id)["seen"] = True
+
+    def mark_run(self, lesson_id: str, cell: int) -> None:
+        entry = self._lesson(lesson_id)
+        if cell not in entry["cells_run"]:
+            entry["cells_run"] = sorted({*entry["cells_run"], cell})
+
+    def mark_solved(self, lesson_id: str, exercise: str) -> None:
+        entry = self._lesson(lesson_id)
+        if exercise not in entry["solved"]:
+            entry["solved"] = sorted({*entry["solved"], exercise})
+
+    def set_last(self, lesson_id: str, cell: int, lang: str) -> None:
+        self.data["last"] = {"lesson": lesson_id, "cell": cell, "lang": lang}
+
+    def reset(self) -> None:
+        self.data = _empty()
+
+    def save(self) -> str | None:
+        """Write atomically; the warning if it failed (reported once, then kept quiet)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(self.data, out, indent=1, sort_keys=True)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            if self._write_failed:
+                return None
+            self._write_failed = True
+            self.warning = (
+                f"progress cannot be saved ({exc.strerror or exc}): it lasts until you quit"
+            )
+            return self.warning
+        self._write_failed = False
+        return None

@@ -1,0 +1,317 @@
+"""The tutor app: owns the worker host, the lessons' states and the learner's progress.
+
+Screens draw; the app decides. Cells run in thread workers (see `execution`), which report
+back with messages handled here, so the state changes only on the UI thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from autograd_tutor.core.lessonrun import LessonRun
+from autograd_tutor.core.library import Entry
+from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.runner.client import WorkerHost
+from autograd_tutor.ui import commands, keys
+from autograd_tutor.ui.execution import (
+    CellFinished,
+    CellRunner,
+    CellStarted,
+    QueueIdle,
+    SessionRestarted,
+)
+from autograd_tutor.ui.screens.help import HelpScreen
+from autograd_tutor.ui.screens.lesson import LessonScreen
+from autograd_tutor.ui.screens.lessons import LessonListScreen
+from autograd_tutor.ui.startup import picked, plan
+from autograd_tutor.ui.state import LessonState
+
+# Sessions kept alive for lessons the learner left (each is a forked process).
+LIVE_SESSIONS = 3
+SAVE_DELAY = 1.0  # seconds: moving the cursor saves the position at most this often
+
+
+class WorkerState(Message):
+    def __init__(self, status: str, details: str = "") -> None:
+        super().__init__()
+        self.status, self.details = status, details
+
+
+def sandbox_words(report: dict[str, Any]) -> tuple[str, str]:
+    """("sandbox: full" or "sandbox: partial", the details for a tooltip)."""
+    missing = report.get("missing") or {}
+    active = ", ".join(report.get("active", [])) or "none"
+    details = f"active: {active}"
+    if missing:
+        details += "\nmissing: " + "; ".join(f"{k} ({v})" for k, v in missing.items())
+    return ("sandbox: partial" if missing else "sandbox: full"), details
+
+
+class TutorApp(CellRunner, App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "autograd-tutor"
+    BINDINGS = keys.APP
+
+    worker_status: reactive[str] = reactive("worker: starting (importing torch)…")
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        *,
+        lang: str,
+        progress: Progress,
+        source_name: str = "lessons",
+        open_at: tuple[int, int] | None = None,
+        host: WorkerHost | None = None,
+        show_times: bool = True,
+        stable_status: bool = False,
+    ) -> None:
+        super().__init__()
+        self.entries = entries
+        self.lang = lang
+        self.lessons = picked(entries, lang)
+        self.progress = progress
+        self.source_name = source_name
+        self.open_at = open_at
+        # A host passed in (tests share one) is not ours to close.
+        self.host = host or WorkerHost()
+        self._own_host = host is None
+        # Snapshot tests: no durations, and no machine-dependent sandbox report on screen.
+        self.show_times = show_times
+        self.stable_status = stable_status
+        self.sandbox_details = ""
+        self.states: dict[str, LessonState] = {}
+        self._recent: list[str] = []
+        self._last_index: int | None = None
+        self._save_timer: Any = None
+
+    # -- start and stop ----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.host.start()  # returns at once; torch imports in the worker meanwhile
+        self._wait_for_worker()
+        if self.open_at is not None and self.open_at[0] < len(self.lessons):
+            self.open_lesson(*self.open_at)
+        if self.progress.warning:
+            self.notify(self.progress.warning, title="Progress", severity="warning", timeout=10)
+
+    def get_default_screen(self) -> Screen:
+        return LessonListScreen()  # the bottom of the stack: lessons open on top of it
+
+    @work(thread=True, group="host", exit_on_error=False)
+    def _wait_for_worker(self) -> None:
+        try:
+            info = self.host.wait_ready()
+            probe = self.host.new_session()
+            report = probe.sandbox
+            probe.close()
+        except Exception as exc:  # noqa: BLE001 - shown to the learner; the UI goes on
+            self._post(WorkerState(f"worker failed: {exc}"))
+            return
+        status, details = sandbox_words(report)
+        self._post(WorkerState(status, f"torch {info.get('torch', '?')}\n{details}"))
+
+    def on_worker_state(self, message: WorkerState) -> None:
+        self.sandbox_details = message.details
+        failed = message.status.startswith("worker failed")
+        self.worker_status = (
+            "worker: ready" if self.stable_status and not failed else message.status
+        )
+        if failed:
+            self.notify(
+                message.status, title="The worker did not start", severity="error", timeout=15
+            )
+
+    def on_unmount(self) -> None:
+        self._save_progress()
+        for state in self.states.values():
+            self.interrupt(state)
+            state.run.close()  # the relay ends its cell process; waiting threads wake up
+        if self._own_host:
+            self.host.close()
+
+    # -- lessons -----------------------------------------------------------------------
+
+    def state_for(self, index: int) -> LessonState:
+        lesson = self.lessons[index]
+        key = str(lesson.path)
+        if key not in self.states:
+            self.states[key] = LessonState.create(lesson, LessonRun(self.host, lesson))
+        if key in self._recent:
+            self._recent.remove(key)
+        self._recent.append(key)
+        for old in self._recent[:-LIVE_SESSIONS]:
+            state = self.states[old]
+            if not state.busy and state.run.session is not None:
+                state.run.close()  # its next cell will say it ran in a fresh session
+        return self.states[key]
+
+    def open_lesson(self, index: int, cell: int | None = None) -> None:
+        if not 0 <= index < len(self.lessons):
+            return
+        state = self.state_for(index)
+        if cell is not None:
+            state.cursor = max(0, min(cell, len(state.cells) - 1))
+        self._last_index = index
+        self.progress.mark_seen(state.lesson.id)
+        self.remember_position(state)
+        self._save_progress()
+        screen = LessonScreen(state)
+        if isinstance(self.screen, LessonScreen):
+            self.switch_screen(screen)
+        else:
+            self.show_list()
+            self.push_screen(screen)
+
+    def step_lesson(self, state: LessonState, delta: int) -> None:
+        index = self.lessons.index(state.lesson) + delta
+        if 0 <= index < len(self.lessons):
+            self.open_lesson(index)
+        else:
+            self.notify("That was the last lesson." if delta > 0 else "This is the first lesson.")
+
+    def show_list(self) -> None:
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, LessonListScreen):
+            self.pop_screen()
+
+    def current_lesson_index(self) -> int | None:
+        return self._last_index
+
+    def lesson_screen(self, state: LessonState) -> LessonScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, LessonScreen) and screen.state is state:
+                return screen
+        return None
+
+    # -- progress ----------------------------------------------------------------------
+
+    def remember_position(self, state: LessonState) -> None:
+        self.progress.set_last(state.lesson.id, state.cursor, self.lang)
+        if self._save_timer is None:
+            self._save_timer = self.set_timer(SAVE_DELAY, self._save_progress)
+
+    def _save_progress(self) -> None:
+        self._save_timer = None
+        warning = self.progress.save()
+        if warning:
+            self.notify(warning, title="Progress", severity="warning", timeout=10)
+
+    def reset_progress(self) -> None:
+        self.progress.reset()
+        self._save_progress()
+        for screen in self.screen_stack:
+            if isinstance(screen, LessonListScreen):
+                screen.fill()
+        self.notify("Progress reset: no lesson seen, no exercise solved.")
+
+    # -- messages from the cell runner ---------------------------------------------------
+
+    def on_cell_started(self, message: CellStarted) -> None:
+        screen = self.lesson_screen(message.state)
+        if screen is not None:
+            screen.repaint_cell(message.index)
+
+    def on_cell_finished(self, message: CellFinished) -> None:
+        state, index, record = message.state, message.index, message.record
+        cell_state = state.cells[index]
+        cell_state.running = False
+        cell_state.record = record
+        self.progress.mark_run(state.lesson.id, index)
+        if cell_state.cell.role == "check":
+            self._judge(state, cell_state.cell.exercise or "", record)
+        self._save_progress()
+        if not message.alive:
+            self.notify(
+                f"The session ended ({record['status']}). The next cell starts a fresh one: "
+                f"press {keys.RUN_UPTO} on a cell to run the cells up to it again.",
+                title="Session ended",
+                severity="error",
+                timeout=10,
+            )
+        screen = self.lesson_screen(state)
+        if screen is not None:
+            screen.repaint_all()
+            screen.follow(index)
+
+    def _judge(self, state: LessonState, name: str, record: dict[str, Any]) -> None:
+        """The check ran: tell the exercise cell whether it is solved, and why not."""
+        starter = state.cell_of(name, "exercise")
+        if starter is None:
+            return
+        solved = record["status"] == "ok"
+        error = record.get("error") or {}
+        if solved:
+            message = ""
+        elif record["status"] != "error":
+            message = f"the check could not run ({record['status']})"
+        elif error.get("type") == "AssertionError":
+            message = error.get("message") or "the check's assertion failed"
+        else:
+            message = f"{error.get('type')}: {error.get('message')}"
+        starter.verdict = {"solved": solved, "message": message}
+        if solved:
+            first = name not in state.solved
+            state.solved.add(name)
+            state.solutions_shown.add(name)  # solved: the reference solution is there to compare
+            self.progress.mark_solved(state.lesson.id, name)
+            if first:
+                self.notify(
+                    f"Exercise {name} solved! Its reference solution is now shown.",
+                    title="★ Solved",
+                )
+
+    def on_session_restarted(self, message: SessionRestarted) -> None:
+        self.notify(
+            "Fresh session: no variables yet. Run the cells again from the top "
+            f"({keys.RUN_UPTO} runs up to the current cell).",
+            title="Session restarted",
+        )
+
+    def on_queue_idle(self, message: QueueIdle) -> None:
+        message.state.busy = False
+        self.kick(message.state)  # work queued while the thread was finishing
+
+    # -- app actions ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def show_sandbox(self) -> None:
+        self.notify(
+            self.sandbox_details or "The worker is still starting.", title=self.worker_status
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from commands.commands(self, screen)
+
+
+def run_app(path: Path | None = None, lang: str | None = None) -> int:
+    """`autograd-tutor [PATH] [--lang]`: the exit code for the shell."""
+    if path is not None and not path.exists():
+        print(f"autograd-tutor: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    progress = Progress.load()
+    start = plan(path, lang, progress)
+    app = TutorApp(
+        start.entries,
+        lang=start.lang,
+        progress=progress,
+        source_name=start.source_name,
+        open_at=start.open_at,
+    )
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,0 +1,161 @@
+"""Run cells off the UI thread: one thread worker per lesson drains that lesson's queue.
+
+The worker calls `LessonRun.run_cell`, which blocks until the cell is done, so the UI stays
+free: the learner scrolls, moves and interrupts meanwhile. Streamed output is appended to
+the cell's state as it comes; the screen repaints it on a timer (throttled). Everything else
+reaches the UI thread as messages (`post_message` is thread-safe and harmless after exit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.message import Message
+
+from autograd_tutor.core.lessonrun import make_record
+from autograd_tutor.core.runner.client import WorkerError
+from autograd_tutor.ui.state import CellState, LessonState
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+CELL_TIMEOUT = 30.0
+
+
+class CellStarted(Message):
+    def __init__(self, state: LessonState, index: int) -> None:
+        super().__init__()
+        self.state, self.index = state, index
+
+
+class CellFinished(Message):
+    def __init__(self, state: LessonState, index: int, record: dict[str, Any], alive: bool) -> None:
+        super().__init__()
+        self.state, self.index, self.record, self.alive = state, index, record, alive
+
+
+class SessionRestarted(Message):
+    def __init__(self, state: LessonState) -> None:
+        super().__init__()
+        self.state = state
+
+
+class QueueIdle(Message):
+    def __init__(self, state: LessonState) -> None:
+        super().__init__()
+        self.state = state
+
+
+def full_explanation(error: dict[str, Any] | None, code: str, lang: str) -> dict[str, Any] | None:
+    """The catalogue's explanation (title, what, why, fix, snippet), if the module is there.
+
+    `core.explain` is optional for the app: any failure in it only costs the explanation.
+    """
+    if not error:
+        return None
+    try:
+        from autograd_tutor.core.explain import explain
+
+        found = explain(error.get("type", ""), error.get("message", ""), lang=lang, code=code)
+    except Exception:  # noqa: BLE001 - missing, half-written or broken catalogue
+        return None
+    if found is None:
+        return None
+    fields = ("title", "what", "why", "fix", "snippet")
+    return {name: str(getattr(found, name, "") or "") for name in fields}
+
+
+class CellRunner:
+    """Mixin for the App: queue cells of a lesson and run them in a thread worker."""
+
+    cell_timeout: float = CELL_TIMEOUT
+
+    def enqueue(self: App, state: LessonState, indices: list[int]) -> None:  # type: ignore[misc]
+        for index in indices:
+            cell_state = state.cells[index]
+            if cell_state.queued or cell_state.running or not cell_state.runnable:
+                continue
+            cell_state.queued = True
+            # The code is taken now: what the learner sees when asking is what runs.
+            state.pending.append(("run", index, cell_state.code))
+        self.kick(state)
+
+    def kick(self, state: LessonState) -> None:
+        if not state.busy and state.pending:
+            state.busy = True
+            self._drain(state)
+
+    def interrupt(self, state: LessonState) -> bool:
+        """Stop the running cell and forget the queued ones; True if something was running."""
+        for cell_state in state.cells:
+            cell_state.queued = False
+        state.pending.clear()
+        session = state.run.session
+        running = state.running is not None
+        if running and session is not None:
+            session.interrupt()
+        return running
+
+    def restart(self, state: LessonState) -> None:
+        self.interrupt(state)
+        state.pending.append(("restart",))
+        self.kick(state)
+
+    @work(thread=True, group="cells", exit_on_error=False)
+    def _drain(self: App, state: LessonState) -> None:  # type: ignore[misc]
+        while True:
+            try:
+                item = state.pending.popleft()
+            except IndexError:
+                break
+            if item[0] == "restart":
+                state.run.close()
+                state.run.session = None  # a chosen restart is not a surprise `fresh_session`
+                self._post(SessionRestarted(state))
+                continue
+            _, index, code = item
+            cell_state = state.cells[index]
+            record = self._run_one(state, cell_state, code)
+            cell = cell_state.cell
+            alive = state.run.session is not None and state.run.session.alive
+            interrupted = (record.get("error") or {}).get("type") == "KeyboardInterrupt"
+            if cell.role == "exercise" and alive and not interrupted:
+                check = state.cell_of(str(cell.exercise), "check")
+                if check is not None:
+                    check.queued = True
+                    self._run_one(state, check, check.code)
+        self._post(QueueIdle(state))
+
+    def _post(self: App, message: Message) -> None:  # type: ignore[misc]
+        with contextlib.suppress(RuntimeError):
+            self.post_message(message)  # after exit the loop is closed: nobody is left to tell
+
+    def _run_one(  # type: ignore[misc]
+        self: App, state: LessonState, cell_state: CellState, code: str
+    ) -> dict[str, Any]:
+        # Reset before telling the UI, so no streamed piece can be lost between the two.
+        cell_state.live = []
+        cell_state.started = time.monotonic()
+        cell_state.running, cell_state.queued = True, False
+        self._post(CellStarted(state, cell_state.cell.index))
+        live = cell_state.live
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("ev") == "stream":
+                live.append((event.get("name", "stdout"), event.get("text", "")))
+
+        cell = cell_state.cell
+        try:
+            record = state.run.run_cell(cell, code, timeout=self.cell_timeout, on_event=on_event)
+        except (WorkerError, OSError) as exc:
+            # The host itself is gone or never started: say so like a crashed session.
+            seconds = time.monotonic() - cell_state.started
+            record = make_record(cell, {"status": "crashed", "cause": str(exc), "seconds": seconds})
+        record["explanation_full"] = full_explanation(record.get("error"), code, state.lesson.lang)
+        session = state.run.session
+        alive = session is not None and session.alive
+        self._post(CellFinished(state, cell.index, record, alive))
+        return record

@@ -1,0 +1,294 @@
+"""Turn a cell's state into rich renderables: header line, code, and output.
+
+Cell output is never markup: every string from the worker goes through `text.clean` into
+a `Text`, so a cell printing `[bold]` or an escape sequence shows exactly those characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+
+from autograd_tutor.ui import keys
+from autograd_tutor.ui.state import CellState, LessonState
+from autograd_tutor.ui.text import clean
+
+ROLE_LABELS = {"code": "", "exercise": "exercise", "check": "check", "solution": "solution"}
+DEAD = ("timeout", "crashed", "memory")
+LIVE_LINES = 60
+AGAIN = f"run the cells above again ({keys.RUN_UPTO}: run up to here)"
+
+
+def code(source: str, first_line: int, dark: bool) -> Syntax:
+    # Line numbers are the lesson file's, the ones tracebacks and warnings speak of.
+    return Syntax(
+        source or " ",
+        "python",
+        theme="monokai" if dark else "default",
+        line_numbers=True,
+        start_line=first_line,
+        background_color="default",
+        word_wrap=True,
+    )
+
+
+def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
+    cell = cs.cell
+    text = Text(f"[{cell.index + 1}] ", style="bold")
+    label = ROLE_LABELS[cell.role]
+    if label:
+        text.append(f"{label} {cell.exercise} ", style="bold italic")
+    if cell.line:
+        text.append(f"line {cell.line} ", style="dim")
+    if cs.edited:
+        text.append("· edited ", style="italic")
+    if cell.skipped:
+        text.append("· not run by run-all ", style="dim")
+    if cell.role == "solution":
+        text.append("· for reading: compare it with your answer", style="dim")
+        return text
+    text.append("· ")
+    text.append_text(_status(cs, show_times))
+    return text
+
+
+def _interrupted(record: dict[str, Any]) -> bool:
+    return (record.get("error") or {}).get("type") == "KeyboardInterrupt"
+
+
+def _status(cs: CellState, show_times: bool) -> Text:
+    if cs.running:
+        shown = f" {cs.elapsed:.1f} s" if show_times else ""
+        return Text(f"⏳ running{shown} (i: interrupt)", style="bold yellow")
+    if cs.queued:
+        return Text("… queued", style="yellow")
+    record = cs.record
+    if record is None:
+        return Text("not run yet", style="dim")
+    status = record["status"]
+    took = f" {record.get('seconds', 0.0):.2f} s" if show_times else ""
+    if cs.cell.role == "check" and status in ("ok", "error") and not _interrupted(record):
+        return (
+            Text(f"✓ solved{took}", style="bold green")
+            if status == "ok"
+            else Text(f"✗ not solved{took}", style="bold red")
+        )
+    if status == "ok":
+        return Text(f"✓ ran{took}", style="green")
+    if _interrupted(record):
+        return Text(f"■ interrupted{took}", style="bold yellow")
+    if status == "error":
+        error = record.get("error") or {}
+        kind = error.get("type", "error")
+        mark = "✓ raised as expected: " if cs.cell.raises else "✗ "
+        return Text(f"{mark}{kind}{took}", style="yellow" if cs.cell.raises else "bold red")
+    return Text(f"⚠ {status}{took}", style="bold red")
+
+
+def output(cs: CellState, ls: LessonState, dark: bool = True) -> RenderableType | None:
+    """What goes under the code: live stream while running, else the finished record."""
+    parts: list[RenderableType] = []
+    if cs.running:
+        parts.extend(_streams(list(cs.live), LIVE_LINES))
+    elif cs.record is not None:
+        parts.extend(_record(cs.record, ls, dark))
+    if cs.cell.role == "exercise":
+        parts.append(_exercise_line(cs, ls))
+    return Group(*parts) if parts else None
+
+
+def _streams(live: list[tuple[str, str]], last: int | None = None) -> list[RenderableType]:
+    # Join consecutive pieces of the same stream first: `\r` must see the whole line.
+    merged: list[tuple[str, str]] = []
+    for name, piece in live:
+        if merged and merged[-1][0] == name:
+            merged[-1] = (name, merged[-1][1] + piece)
+        else:
+            merged.append((name, piece))
+    text = Text()
+    for name, piece in merged:
+        text.append(clean(piece), style="red" if name == "stderr" else "")
+    text.rstrip()
+    if last is not None:
+        # While a cell runs only its last lines are drawn: repainting a long output five
+        # times a second would slow the UI, and the end is what is news.
+        lines = text.split("\n")
+        if len(lines) > last:
+            skipped = Text(
+                f"… {len(lines) - last} earlier lines (all shown when the cell ends)\n",
+                style="dim italic",
+            )
+            text = skipped + Text("\n").join(lines[-last:])
+    return [text] if text else []
+
+
+def _record(record: dict[str, Any], ls: LessonState, dark: bool) -> list[RenderableType]:
+    parts: list[RenderableType] = []
+    if record.get("fresh_session"):
+        parts.append(
+            Text(
+                "ℹ The previous session had ended, so this cell ran in a fresh one: variables from "
+                f"earlier cells are gone. To get them back, {AGAIN}.",
+                style="italic cyan",
+            )
+        )
+    parts.extend(
+        _streams([("stdout", record.get("stdout") or ""), ("stderr", record.get("stderr") or "")])
+    )
+    if record.get("output_truncated"):
+        parts.append(Text("… output truncated (too much printed)", style="dim italic"))
+    for warning in record.get("warnings") or []:
+        where = f" (line {warning['line']})" if warning.get("line") else ""
+        parts.append(
+            Text(
+                f"⚠ {clean(str(warning.get('category')))}: {clean(str(warning.get('message')))}{where}",
+                style="yellow",
+            )
+        )
+    if record.get("value") is not None:
+        value = Text("⇒ ", style="bold green")
+        value.append(clean(str(record["value"])))
+        parts.append(value)
+    for plot in record.get("plots") or []:
+        parts.append(_plot(plot))
+    if _interrupted(record):
+        parts.append(
+            Text(
+                f"■ Interrupted at line {record['error'].get('line') or '?'}. "
+                "What the cell assigned before that is kept.",
+                style="bold yellow",
+            )
+        )
+    elif (
+        record.get("error")
+        and ls.cells[record["index"]].cell.role == "check"
+        and (record["error"].get("type") == "AssertionError")
+    ):
+        message = clean(str(record["error"].get("message") or "the check's assertion failed"))
+        parts.append(Text(f"✗ Not solved: {message}", style="bold red"))
+    elif record.get("error"):
+        parts.extend(_error(record["error"], record.get("explanation_full"), ls, dark))
+    if record["status"] in DEAD:
+        parts.extend(_dead(record))
+    return parts
+
+
+def _plot(plot: dict[str, Any]) -> Text:
+    try:
+        from autograd_tutor.core.plotdata import to_text
+
+        return Text(clean(to_text(plot, width=70, height=15)))
+    except Exception:  # noqa: BLE001 - a plot that cannot be drawn is named, not fatal
+        return Text(f"[plot: {clean(str(plot.get('title') or 'untitled'))}]", style="dim")
+
+
+def _error(
+    error: dict[str, Any], explanation: dict[str, str] | None, ls: LessonState, dark: bool
+) -> list[RenderableType]:
+    title = Text(f" {clean(str(error.get('type')))}: ", style="bold white on dark_red")
+    title.append(clean(str(error.get("message", ""))), style="bold white on dark_red")
+    title.append(" ", style="on dark_red")
+    parts: list[RenderableType] = [title]
+    if error.get("line"):
+        parts.append(Text(f"at line {error['line']} of the lesson", style="red"))
+    trace = str(error.get("traceback") or "")
+    if trace:
+        # The lesson's full path only makes lines long; its name says the same.
+        trace = trace.replace(f'"{ls.lesson.path}"', f'"{ls.lesson.path.name}"')
+        trace = _without_last_line(trace, str(error.get("type")))
+    if trace.strip():
+        parts.append(Text(clean(trace.rstrip("\n")), style="dim"))
+    if explanation:
+        parts.extend(_explanation(explanation, dark))
+    return parts
+
+
+def _without_last_line(trace: str, kind: str) -> str:
+    """The traceback without its closing `Type: message` line: the title above says it."""
+    lines = trace.rstrip("\n").split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i] == kind or lines[i].startswith(f"{kind}: "):
+            return "\n".join(lines[:i])
+    return "\n".join(lines)
+
+
+def _explanation(found: dict[str, str], dark: bool) -> list[RenderableType]:
+    parts: list[RenderableType] = [Text(f"💡 {clean(found['title'])}", style="bold cyan")]
+    for label, name in (("What happened", "what"), ("Why", "why"), ("Fix", "fix")):
+        if found.get(name):
+            line = Text(f"{label}: ", style="bold")
+            line.append(clean(found[name].strip()))
+            parts.append(line)
+    if found.get("snippet", "").strip():
+        parts.append(
+            Syntax(
+                found["snippet"].strip("\n"),
+                "python",
+                background_color="default",
+                theme="monokai" if dark else "default",
+                word_wrap=True,
+            )
+        )
+    return parts
+
+
+def _dead(record: dict[str, Any]) -> list[RenderableType]:
+    status = record["status"]
+    cause = clean(str(record.get("cause") or ""))
+    if status == "timeout" and not cause:
+        # Stopped by SIGINT at the time limit: the session and its variables are still there.
+        return [
+            Text(
+                "⏱ The cell ran past its time limit and was stopped. Your variables are still there.",
+                style="bold yellow",
+            )
+        ]
+    what = {
+        "timeout": "⏱ The cell ran past its time limit and did not stop, so its session was ended",
+        "crashed": "💥 The session crashed",
+        "memory": "🧠 The cell ran out of memory",
+    }[status]
+    parts: list[RenderableType] = [
+        Text(f"{what}{': ' + cause if cause else '.'}", style="bold red")
+    ]
+    if record.get("advice"):
+        parts.append(
+            Text(clean(str(record["advice"])) + f" (press {keys.RESTART})", style="yellow")
+        )
+    if status != "memory" or record.get("cause"):
+        parts.append(Text(f"The next cell starts a fresh session: {AGAIN}.", style="yellow"))
+    return parts
+
+
+def _exercise_line(cs: CellState, ls: LessonState) -> Text:
+    name = str(cs.cell.exercise)
+    exercise = ls.lesson.exercise(name)
+    hints = len(exercise.hints) if exercise else 0
+    shown = ls.hints_shown.get(name, 0)
+    verdict = cs.verdict
+    text = Text()
+    if verdict is None:
+        text.append(
+            f"✎ Exercise: edit ({keys.EDIT}), then run ({keys.RUN}): the check runs after it.",
+            style="bold cyan",
+        )
+    elif verdict["solved"]:
+        text.append("★ Solved!", style="bold green")
+        text.append(" Move on when you are ready (n: next lesson).", style="green")
+    else:
+        text.append("✗ Not solved yet", style="bold red")
+        message = clean(str(verdict.get("message") or "")).strip()
+        if message:
+            text.append(f": {message}", style="red")
+    if not (verdict and verdict["solved"]):
+        extra = []
+        if hints:
+            extra.append(f"{keys.HINT}: hint ({shown}/{hints} shown)")
+        if exercise and exercise.solution and name not in ls.solutions_shown:
+            extra.append(f"{keys.SOLUTION}: show the solution")
+        if extra:
+            text.append("\n" + " · ".join(extra), style="dim")
+    return text

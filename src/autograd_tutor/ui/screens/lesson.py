@@ -1,0 +1,277 @@
+"""The lesson view: prose, code cells with their output, hints; a cursor on a code cell.
+
+Focus stays on the scrolling body (or the editor while editing); the current cell is a
+cursor kept in the lesson's state, so moving works the same whatever is on screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static, TextArea
+
+from autograd_tutor.core.lesson import CodeCell, Hint, Prose
+from autograd_tutor.ui import keys, render
+from autograd_tutor.ui.state import LessonState
+from autograd_tutor.ui.widgets.cell import CellEditor, CellView, HintView
+from autograd_tutor.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from autograd_tutor.ui.app import TutorApp
+
+TICK = 0.2  # seconds between repaints of a running cell: its timer and streamed output
+
+
+class LessonBody(VerticalScroll, inherit_bindings=False):
+    """Scrolls with the page keys; the arrows are the screen's, to move between cells."""
+
+    BINDINGS = [
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end", "scroll_end", "Bottom", show=False),
+    ]
+
+
+class LessonScreen(Screen[None]):
+    BINDINGS = keys.LESSON
+
+    def __init__(self, state: LessonState) -> None:
+        super().__init__()
+        self.state = state
+        self.views: list[CellView] = []
+        self.hint_views: dict[str, list[HintView]] = {}
+
+    @property
+    def tutor(self) -> TutorApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def dark(self) -> bool:
+        return self.app.current_theme.dark
+
+    @property
+    def current(self) -> CellView | None:
+        return self.views[self.state.cursor] if self.views else None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self._where())
+        with LessonBody(id="lesson-body"):
+            counts: dict[str, int] = {}
+            for block in self.state.lesson.blocks:
+                if isinstance(block, Prose):
+                    yield Markdown(block.text, classes="prose", open_links=False)
+                elif isinstance(block, CodeCell):
+                    view = CellView(self.state.cells[block.index], self.state)
+                    self.views.append(view)
+                    yield view
+                elif isinstance(block, Hint):
+                    counts[block.exercise] = counts.get(block.exercise, 0) + 1
+                    exercise = self.state.lesson.exercise(block.exercise)
+                    total = len(exercise.hints) if exercise else 1
+                    view = HintView(block, counts[block.exercise], total)
+                    self.hint_views.setdefault(block.exercise, []).append(view)
+                    yield view
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.repaint_all()
+        self.state.cursor = min(self.state.cursor, max(len(self.views) - 1, 0))
+        self.move_to(self.state.cursor)
+        self.set_interval(TICK, self._tick)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_all())
+        self.query_one(LessonBody).focus()
+
+    def _where(self) -> str:
+        lesson = self.state.lesson
+        number = self.tutor.lessons.index(lesson) + 1 if lesson in self.tutor.lessons else 0
+        total = len(self.state.cells)
+        cell = f" · cell {self.state.cursor + 1}/{total}" if total else ""
+        return f"{number}. {lesson.title}{cell}"
+
+    # -- painting ----------------------------------------------------------------------
+
+    def repaint_all(self) -> None:
+        for view in self.views:
+            view.show(self.dark, self.tutor.show_times)
+        for name, hint_views in self.hint_views.items():
+            shown = self.state.hints_shown.get(name, 0)
+            for view in hint_views:
+                view.display = view.number <= shown
+
+    def repaint_cell(self, index: int) -> None:
+        if 0 <= index < len(self.views):
+            self.views[index].show(self.dark, self.tutor.show_times)
+
+    def follow(self, index: int) -> None:
+        """A cell under the cursor finished: bring its output into view once laid out."""
+        if index == self.state.cursor and 0 <= index < len(self.views):
+            view = self.views[index]
+            body = self.query_one(LessonBody)
+            self.call_after_refresh(body.scroll_to_widget, view, animate=False)
+
+    def _tick(self) -> None:
+        for view in self.views:
+            if view.cs.running:
+                view.show(self.dark, self.tutor.show_times)
+
+    def move_to(self, index: int) -> None:
+        if not self.views:
+            return
+        index = max(0, min(index, len(self.views) - 1))
+        if self.current is not None:
+            self.current.remove_class("-current")
+        self.state.cursor = index
+        view = self.views[index]
+        view.add_class("-current")
+        self.query_one(LessonBody).scroll_to_center(view, animate=False, origin_visible=True)
+        self.query_one(StatusBar).set_where(self._where())
+        self.tutor.remember_position(self.state)
+
+    # -- moving ------------------------------------------------------------------------
+
+    def action_prev_cell(self) -> None:
+        self.move_to(self.state.cursor - 1)
+
+    def action_next_cell(self) -> None:
+        self.move_to(self.state.cursor + 1)
+
+    # -- running -----------------------------------------------------------------------
+
+    def _leave_editor(self) -> None:
+        view = self.current
+        if view is not None and view.editor is not None:
+            view.stop_edit()
+            self.query_one(LessonBody).focus()
+            view.show(self.dark, self.tutor.show_times)
+
+    def action_run_cell(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        if not view.cs.runnable:
+            self.notify(
+                f"A reference solution is for reading. Edit the exercise ({keys.EDIT}) and run it."
+            )
+            return
+        self._leave_editor()
+        self.tutor.enqueue(self.state, [view.cs.cell.index])
+        view.show(self.dark, self.tutor.show_times)
+
+    def action_run_upto(self) -> None:
+        self._run_batch(self.state.batch(self.state.cursor))
+
+    def action_run_all(self) -> None:
+        self._run_batch(self.state.batch(len(self.state.cells) - 1, with_target=False))
+
+    def _run_batch(self, indices: list[int]) -> None:
+        self._leave_editor()
+        self.tutor.enqueue(self.state, indices)
+        for index in indices:
+            self.repaint_cell(index)
+
+    def action_interrupt(self) -> None:
+        if self.tutor.interrupt(self.state):
+            self.notify("Interrupting the running cell; the queued cells were dropped.")
+        else:
+            self.notify("Nothing is running.")
+        self.repaint_all()
+
+    def action_restart(self) -> None:
+        self.tutor.restart(self.state)
+        self.repaint_all()
+
+    # -- editing -----------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        if not view.cs.editable:
+            what = "check" if view.cs.cell.role == "check" else "reference solution"
+            self.notify(f"The {what} cell is not for editing: edit the exercise cell above it.")
+            return
+        if view.editor is None:
+            view.start_edit(self.dark).focus()
+            view.show(self.dark, self.tutor.show_times)
+
+    def on_cell_editor_done(self, event: CellEditor.Done) -> None:
+        self._leave_editor()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        view = self.current
+        if view is not None and view.editor is event.text_area:
+            view.cs.code = event.text_area.text
+            header = render.header(view.cs, self.state, self.tutor.show_times)
+            view.query_one(".cell-header", Static).update(header)
+
+    def action_reset_cell(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        if view.editor is not None:
+            view.editor.load_text(view.cs.cell.source)
+        view.cs.code = view.cs.cell.source
+        view.show(self.dark, self.tutor.show_times)
+        self.notify("The cell has the lesson's code again.")
+
+    # -- exercises ---------------------------------------------------------------------
+
+    def _exercise(self) -> str | None:
+        name = self.state.exercise_of(self.state.cursor) if self.views else None
+        if name is None:
+            self.notify("There is no exercise here or below.")
+        return name
+
+    def action_hint(self) -> None:
+        name = self._exercise()
+        if name is None:
+            return
+        hint_views = self.hint_views.get(name, [])
+        shown = self.state.hints_shown.get(name, 0)
+        if shown >= len(hint_views):
+            more = (
+                f" Press {keys.SOLUTION} to see the solution."
+                if name not in self.state.solutions_shown
+                else ""
+            )
+            self.notify(
+                ("No hints for this exercise." if not hint_views else "That was the last hint.")
+                + more
+            )
+            return
+        self.state.hints_shown[name] = shown + 1
+        self.repaint_all()
+        self.query_one(LessonBody).scroll_to_center(
+            hint_views[shown], animate=False, origin_visible=True
+        )
+
+    def action_solution(self) -> None:
+        name = self._exercise()
+        if name is None:
+            return
+        solution = self.state.cell_of(name, "solution")
+        if solution is None:
+            self.notify("This exercise has no reference solution.")
+            return
+        self.reveal_solution(name)
+        self.move_to(solution.cell.index)
+
+    def reveal_solution(self, name: str) -> None:
+        self.state.solutions_shown.add(name)
+        self.repaint_all()
+
+    # -- lessons -----------------------------------------------------------------------
+
+    def action_next_lesson(self) -> None:
+        self.tutor.step_lesson(self.state, +1)
+
+    def action_prev_lesson(self) -> None:
+        self.tutor.step_lesson(self.state, -1)
+
+    def action_lessons(self) -> None:
+        self.tutor.show_list()

@@ -1,0 +1,117 @@
+"""The lesson list: every lesson with its progress, and broken files with their error."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList
+from textual.widgets.option_list import Option
+
+from autograd_tutor.core.lesson import Lesson
+from autograd_tutor.ui import keys
+from autograd_tutor.ui.text import clean
+from autograd_tutor.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from autograd_tutor.ui.app import TutorApp
+
+
+def lesson_prompt(number: int, lesson: Lesson, app: TutorApp) -> Text:
+    progress = app.progress
+    seen = progress.seen(lesson.id)
+    ran = len(progress.cells_run(lesson.id) & {c.index for c in lesson.cells})
+    solved = len(progress.solved(lesson.id) & {e.name for e in lesson.exercises})
+    total = len(lesson.exercises)
+    text = Text("● " if seen else "○ ", style="green" if seen else "dim")
+    text.append(f"{number:>2}. ", style="bold")
+    text.append(clean(lesson.title), style="bold")
+    marks = [f"{ran}/{len(lesson.cells)} cells run"]
+    if total:
+        marks.append(f"{'★' if solved == total else '☆'} {solved}/{total} exercises solved")
+    text.append("   " + " · ".join(marks), style="dim")
+    if lesson.summary:
+        text.append("\n      " + clean(lesson.summary), style="italic")
+    return text
+
+
+def broken_prompt(message: str) -> Text:
+    text = Text("✗ broken lesson file: ", style="bold red")
+    text.append(clean(message), style="red")
+    return text
+
+
+class LessonOptions(OptionList, inherit_bindings=False):
+    """The list without its own enter binding: enter is the screen's, shown in the footer."""
+
+    BINDINGS = [
+        Binding("up", "cursor_up", show=False),
+        Binding("down", "cursor_down", show=False),
+        Binding("home", "first", show=False),
+        Binding("end", "last", show=False),
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown", "page_down", show=False),
+    ]
+
+
+class LessonListScreen(Screen[None]):
+    BINDINGS = keys.LESSON_LIST
+
+    @property
+    def tutor(self) -> TutorApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(f"autograd-tutor · {self.tutor.source_name}")
+        yield LessonOptions(id="lesson-list")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.fill()
+
+    def on_screen_resume(self) -> None:
+        self.fill()  # progress marks change while a lesson is open
+
+    def fill(self) -> None:
+        listing = self.query_one(OptionList)
+        keep = listing.highlighted
+        listing.clear_options()
+        options: list[Option] = []
+        for number, entry in enumerate(self.tutor.entries, 1):
+            lesson = entry.pick(self.tutor.lang)
+            if lesson is not None:
+                index = self.tutor.lessons.index(lesson)
+                options.append(
+                    Option(lesson_prompt(number, lesson, self.tutor), id=f"lesson-{index}")
+                )
+            for err in entry.broken:
+                options.append(Option(broken_prompt(str(err)), disabled=True))
+        if not options:
+            options.append(
+                Option(Text(f"no lessons in {self.tutor.source_name}", style="dim"), disabled=True)
+            )
+        listing.add_options(options)
+        current = self.tutor.current_lesson_index()
+        if current is not None:
+            keep = listing.get_option_index(f"lesson-{current}")
+        if keep is None and self.tutor.lessons:
+            keep = listing.get_option_index("lesson-0")
+        if keep is not None:
+            listing.highlighted = keep
+        listing.focus()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_open(self) -> None:
+        self.query_one(OptionList).action_select()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id and event.option.id.startswith("lesson-"):
+            self.tutor.open_lesson(int(event.option.id.removeprefix("lesson-")))

@@ -1,0 +1,108 @@
+"""One code cell in the lesson view: header, code (or its editor), output."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Markdown, Static, TextArea
+
+from autograd_tutor.core.lesson import Hint
+from autograd_tutor.ui import keys, render
+from autograd_tutor.ui.state import CellState, LessonState
+
+
+class CellEditor(TextArea):
+    """The code editor for a cell; escape hands the edit back to the cell."""
+
+    BINDINGS = keys.EDITOR
+
+    class Done(Message):
+        def __init__(self, editor: CellEditor) -> None:
+            super().__init__()
+            self.editor = editor
+
+    def action_leave(self) -> None:
+        self.post_message(self.Done(self))
+
+
+class CellView(Vertical):
+    """Not focusable: the lesson screen keeps a cursor and marks its cell `-current`."""
+
+    def __init__(self, cell_state: CellState, lesson_state: LessonState) -> None:
+        super().__init__(id=f"cell-{cell_state.cell.index}", classes="cell")
+        self.cs = cell_state
+        self.ls = lesson_state
+        self.editor: CellEditor | None = None
+        self._shown_code: tuple[str, bool] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="cell-header")
+        yield Static(classes="cell-code")
+        yield Static(classes="cell-output")
+
+    @property
+    def hidden_solution(self) -> bool:
+        cell = self.cs.cell
+        return cell.role == "solution" and cell.exercise not in self.ls.solutions_shown
+
+    def show(self, dark: bool, show_times: bool) -> None:
+        """Repaint from the state; cheap enough to call on every change."""
+        header = self.query_one(".cell-header", Static)
+        code = self.query_one(".cell-code", Static)
+        out = self.query_one(".cell-output", Static)
+        if self.hidden_solution:
+            text = render.header(self.cs, self.ls, show_times)[
+                : len(f"[{self.cs.cell.index + 1}] ")
+            ]
+            text.append(
+                f"reference solution of {self.cs.cell.exercise}: hidden (press {keys.SOLUTION})",
+                style="dim italic",
+            )
+            header.update(text)
+            code.display = out.display = False
+            return
+        header.update(render.header(self.cs, self.ls, show_times))
+        code.display = self.editor is None
+        if self._shown_code != (self.cs.code, dark):
+            self._shown_code = (self.cs.code, dark)
+            code.update(render.code(self.cs.code, self.cs.cell.line, dark))
+        body = render.output(self.cs, self.ls, dark)
+        out.display = body is not None
+        if body is not None:
+            out.update(body)
+
+    def start_edit(self, dark: bool) -> CellEditor:
+        editor = CellEditor.code_editor(
+            self.cs.code,
+            language="python",
+            theme="monokai" if dark else "github_light",
+            line_number_start=self.cs.cell.line,
+            soft_wrap=True,
+            classes="cell-editor",
+        )
+        self.editor = editor
+        self.mount(editor, after=self.query_one(".cell-code"))
+        self.query_one(".cell-code").display = False
+        return editor
+
+    def stop_edit(self) -> None:
+        if self.editor is not None:
+            self.cs.code = self.editor.text
+            self.editor.remove()
+            self.editor = None
+        self._shown_code = None
+
+
+class HintView(Vertical):
+    """A hint fence: hidden until the learner asks for it."""
+
+    def __init__(self, hint: Hint, number: int, total: int) -> None:
+        super().__init__(classes="hint")
+        self.hint = hint
+        self.number = number
+        self.total = total
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"💡 Hint {self.number} of {self.total}", classes="hint-title")
+        yield Markdown(self.hint.text)
