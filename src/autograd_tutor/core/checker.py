@@ -62,6 +62,11 @@ def cell_problems(lesson: Lesson, records: list[dict[str, Any]], solved: bool) -
     problems = []
     cells = {c.index: c for c in lesson.cells}
     for record in records:
+        for text in record.get("problems", []):
+            path, line, message = text.split(":", 2) if text.count(":") >= 2 else (lesson.path, 1, text)
+            problem = Problem(Path(path), int(line) if str(line).isdigit() else 1, message.strip())
+            if problem not in problems:
+                problems.append(problem)
         cell = cells[record["index"]]
         error = record.get("error") or {}
         line = error.get("line") or record["line"]

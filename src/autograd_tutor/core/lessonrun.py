@@ -14,16 +14,28 @@ MEMORY_ADVICE = (
 )
 
 
-def explain_error(error: dict[str, Any] | None, code: str, lang: str) -> None:
-    """Fill `error.explanation` from the catalogue, when one entry matches."""
-    if not error:
-        return
+def explain_outcome(result: dict[str, Any], code: str, lesson: Lesson) -> None:
+    """Fill `error.explanation` and each warning's `explanation` from the error catalogue.
+
+    A lesson folder may extend the catalogue with an `errors/` folder (docs/authoring.md).
+    """
     try:
-        from autograd_tutor.core.explain import explain
+        from autograd_tutor.core.explain import CatalogueError, explain, explain_warning
     except ImportError:
         return
-    found = explain(error["type"], error["message"], lang=lang, code=code)
-    error["explanation"] = {"id": found.id, "title": found.title} if found else None
+    extra = [lesson.path.parent / "errors"]
+    try:
+        error = result.get("error")
+        if error:
+            found = explain(error["type"], error["message"], lang=lesson.lang, code=code, extra_dirs=extra)
+            error["explanation"] = {"id": found.id, "title": found.title} if found else None
+        for warning in result.get("warnings", []):
+            found = explain_warning(
+                warning["category"], warning["message"], lang=lesson.lang, code=code, extra_dirs=extra
+            )
+            warning["explanation"] = {"id": found.id, "title": found.title} if found else None
+    except CatalogueError as err:
+        result.setdefault("problems", []).append(str(err))
 
 
 def is_expected(cell: CodeCell, status: str) -> bool:
@@ -62,6 +74,8 @@ def make_record(cell: CodeCell, result: dict[str, Any], fresh: bool = False) -> 
         record["exercise"] = cell.exercise
     if cell.role == "check":
         record["solved"] = status == "ok"
+    if result.get("problems"):
+        record["problems"] = result["problems"]  # a broken error-catalogue file of the author's
     if result.get("cause"):
         record["cause"] = result["cause"]
     if status == "memory":
@@ -102,7 +116,7 @@ class LessonRun:
             timeout=timeout,
             on_event=on_event,
         )
-        explain_error(result.get("error"), source, self.lesson.lang)
+        explain_outcome(result, source, self.lesson)
         return make_record(cell, result, fresh)
 
     def close(self) -> None:
