@@ -43,11 +43,17 @@ def preload() -> dict:
 
 
 def warm_extras() -> None:
-    """matplotlib costs ~0.5 s to import: done while idle, after the first session is served."""
-    try:
-        import matplotlib.pyplot  # noqa: F401
-    except Exception:  # noqa: BLE001 - plots are optional; a cell that needs them will say why
-        pass
+    """Slow imports (~1 s together) done while idle, after the first session is served."""
+    for module in (
+        "matplotlib.pyplot",
+        # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
+        # ~0.6 s that would otherwise land on a learner's cell.
+        "torch.fx.experimental.symbolic_shapes",
+    ):
+        try:
+            __import__(module)
+        except Exception:  # noqa: BLE001 - optional; a cell that needs it will say why
+            pass
 
 
 def serve(control: socket.socket) -> None:
