@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import signal
 import socket
 import sys
@@ -49,7 +50,14 @@ def serve(channel: socket.socket) -> None:
     runner = CellRunner()
     current: dict[str, Any] = {}
     plotting = _plotting(channel, current)
+    warmed = False
     while True:
+        if not warmed and not select.select([channel], [], [], 0.05)[0]:
+            # The learner is reading: finish the slow imports the host may not have had yet.
+            from autograd_tutor.core.runner.host import warm_extras
+
+            warm_extras()
+            warmed = True
         try:
             request = protocol.recv(channel)
         except (protocol.ChannelClosed, OSError):
