@@ -77,7 +77,7 @@ class Progress:
         path = path or data_dir() / FILE_NAME
         progress = cls(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return progress
         except OSError as exc:
@@ -86,7 +86,7 @@ class Progress:
             )
             return progress
         try:
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None
         if not _valid(data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -11,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 from textual.widgets.option_list import Option
 
-from autograd_tutor.core.lesson import Lesson
+from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets.status import StatusBar
@@ -38,9 +39,17 @@ def lesson_prompt(number: int, lesson: Lesson, app: TutorApp) -> Text:
     return text
 
 
-def broken_prompt(message: str) -> Text:
+def short_path(path: Path) -> str:
+    """The path as the learner would type it from here: relative when under the cwd."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def broken_prompt(err: LessonError) -> Text:
     text = Text("✗ broken lesson file: ", style="bold red")
-    text.append(clean(message), style="red")
+    text.append(clean(f"{short_path(err.path)}:{err.line}: {err.message}"), style="red")
     return text
 
 
@@ -88,7 +97,7 @@ class LessonListScreen(Screen[None]):
                     Option(lesson_prompt(number, lesson, self.tutor), id=f"lesson-{index}")
                 )
             for err in entry.broken:
-                options.append(Option(broken_prompt(str(err)), disabled=True))
+                options.append(Option(broken_prompt(err), disabled=True))
         if not options:
             options.append(
                 Option(Text(f"no lessons in {self.tutor.source_name}", style="dim"), disabled=True)

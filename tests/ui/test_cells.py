@@ -1,0 +1,182 @@
+"""Running cells in the app, against the real worker: output, errors, editing, interrupting."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import BASICS, cell_text, cells_done, lesson_screen, open_lesson, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_run_cell_shows_stdout_and_progress(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_lesson(pilot, 1)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        text = cell_text(pilot, 0)
+        assert "hello from the cell" in text
+        assert "✓ ran" in text
+        assert 0 in app.progress.cells_run("basics")
+
+
+async def test_value_and_warning_under_the_cell(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_lesson(pilot, 1)
+        await pilot.press("down", "u")  # run up to here: cells 1 and 2
+        await cells_done(pilot)
+        text = cell_text(pilot, 1)
+        assert "⇒ tensor(6., grad_fn=<SumBackward0>)" in text
+        assert "UserWarning: a gentle warning (line 23)" in text
+
+
+async def test_error_shows_type_message_traceback_and_explanation(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_lesson(pilot, 1)
+        await pilot.press("down", "down", "u")
+        await cells_done(pilot)
+        text = cell_text(pilot, 2)
+        assert "RuntimeError: element 0 of tensors does not require grad" in text
+        assert 'File "01-basics.en.md", line 30' in text  # trimmed to lesson lines
+        assert "raised as expected" in text  # tagged raises-exception
+        try:
+            import autograd_tutor.core.explain  # noqa: F401
+        except ImportError:
+            return
+        assert "💡" in text and "Fix:" in text
+
+
+async def test_run_all_skips_skip_execution_cells(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("a")
+        await cells_done(pilot)
+        states = screen.state.cells
+        assert [c.record is not None for c in states] == [True, True, True, False, False, False]
+        assert screen.state.run.session is not None and screen.state.run.session.alive
+
+
+async def test_ui_moves_and_streams_while_a_cell_runs_then_interrupt(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("down", "down", "down", "enter")
+        slow = screen.state.cells[3]
+        await wait_for(pilot, lambda: "tick 3" in cell_text(pilot, 3), what="streamed output")
+        text = cell_text(pilot, 3)
+        assert "⏳ running" in text and " s (i: interrupt)" in text  # the timer
+        # The UI is not blocked: move away and back while the cell runs.
+        await pilot.press("up")
+        assert screen.state.cursor == 2
+        await pilot.press("down", "i")
+        await cells_done(pilot, timeout=15)
+        assert slow.record is not None
+        assert slow.record["error"]["type"] == "KeyboardInterrupt"
+        assert "■ interrupted" in cell_text(pilot, 3)
+        assert screen.state.run.session.alive  # an interrupt keeps the session
+
+
+async def test_edit_escape_run_and_reset(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("e")
+        view = screen.views[0]
+        assert view.editor is not None and app.focused is view.editor
+        assert view.editor.language == "python"
+        view.editor.load_text('print("edited run")  #')
+        await pilot.press("end", "r", "escape")  # "r" is typed into the editor, not a run
+        assert view.editor is None and app.focused is not None
+        assert view.cs.code == 'print("edited run")  #r'
+        await pilot.press("enter")
+        await cells_done(pilot)
+        text = cell_text(pilot, 0)
+        assert "edited run" in text and "edited" in text
+        await pilot.press("x")
+        assert screen.state.cells[0].code == screen.state.lesson.cells[0].source
+        assert "edited ·" not in cell_text(pilot, 0)
+
+
+async def test_escape_sequences_are_shown_as_text(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        screen.move_to(4)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        text = cell_text(pilot, 4)
+        assert "\\x1b[31mred?\\x1b[0m" in text
+        assert "[bold]not markup[/bold]" in text
+        assert "\x1b" not in str(screen.state.cells[4].record and cell_text(pilot, 4))
+
+
+async def test_crash_is_explained_and_next_cell_runs_in_fresh_session(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        screen.move_to(5)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        text = cell_text(pilot, 5)
+        assert "💥 The session crashed" in text
+        assert "run the cells above again (u: run up to here)" in text
+        screen.move_to(0)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        assert "ran in a fresh one" in cell_text(pilot, 0)
+        assert "hello from the cell" in cell_text(pilot, 0)
+
+
+async def test_timeout_stops_the_cell_and_keeps_variables(make_app) -> None:
+    app = make_app()
+    app.cell_timeout = 1.0
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        screen.move_to(3)
+        await pilot.press("enter")
+        await cells_done(pilot, timeout=20)
+        record = screen.state.cells[3].record
+        assert record["status"] == "timeout"
+        assert "time limit" in cell_text(pilot, 3)
+
+
+async def test_restart_session_gives_a_fresh_namespace(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        first = screen.state.run.session
+        await pilot.press("z")
+        await cells_done(pilot)
+        assert first is not None and not first.alive
+        await pilot.press("down", "enter")  # uses x from cell 1: gone after the restart
+        await cells_done(pilot)
+        assert screen.state.cells[1].record["error"]["type"] == "NameError"
+        assert not screen.state.cells[1].record["fresh_session"]  # asked for, not a surprise
+
+
+async def test_lesson_view_keeps_state_across_lessons(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_lesson(pilot, 1)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert lesson_screen(pilot).state.lesson.id == "exercise"
+        await pilot.press("p")
+        await pilot.pause()
+        assert lesson_screen(pilot).state.lesson.id == "basics"
+        assert "hello from the cell" in cell_text(pilot, 0)
+
+
+async def test_open_one_lesson_file(make_app) -> None:
+    app = make_app(BASICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: lesson_screen(pilot) is not None, what="the lesson")
+        assert lesson_screen(pilot).state.lesson.path == BASICS
