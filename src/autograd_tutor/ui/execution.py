@@ -88,8 +88,9 @@ class CellRunner:
             state.busy = True
             self._drain(state)
 
-    def interrupt(self, state: LessonState) -> bool:
-        """Stop the running cell and forget the queued ones; True if something was running."""
+    def interrupt(self, state: LessonState) -> tuple[bool, bool]:
+        """Stop the running cell and forget the queued ones: (was running, dropped any)."""
+        dropped = any(c.queued for c in state.cells)
         for cell_state in state.cells:
             cell_state.queued = False
         state.pending.clear()
@@ -97,14 +98,16 @@ class CellRunner:
         running = state.running is not None
         if running and session is not None:
             session.interrupt()
-        return running
+        return running, dropped
 
     def restart(self, state: LessonState) -> None:
         self.interrupt(state)
         state.pending.append(("restart",))
         self.kick(state)
 
-    @work(thread=True, group="cells", exit_on_error=False)
+    # Not exclusive: each lesson has its own queue and worker, and a new worker in the group
+    # must not cancel another lesson's (a thread cannot be cancelled mid-cell anyway).
+    @work(thread=True, exclusive=False, group="cells", exit_on_error=False)
     def _drain(self: App, state: LessonState) -> None:  # type: ignore[misc]
         while True:
             try:

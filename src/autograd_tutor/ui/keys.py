@@ -7,6 +7,8 @@ many terminals cannot tell from enter).
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.binding import Binding
 
 # Keys quoted in messages ("press u to run the cells above"), kept in step with the bindings.
@@ -16,6 +18,10 @@ HINT = "h"
 SOLUTION = "s"
 RESTART = "z"
 RUN = "enter"
+
+# Footer groups: one label for a pair of keys, so more of the footer fits in 80 columns.
+CELL_MOVES = Binding.Group("Cell", compact=True)
+LESSON_MOVES = Binding.Group("Lesson")
 
 APP = [
     Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show every key (this help)"),
@@ -45,8 +51,22 @@ LESSON_LIST = [
 ]
 
 LESSON = [
-    Binding("up,k", "prev_cell", "Cell", key_display="↑", tooltip="Move to the previous code cell"),
-    Binding("down,j", "next_cell", "Cell", key_display="↓", tooltip="Move to the next code cell"),
+    Binding(
+        "up,k",
+        "prev_cell",
+        "Cell",
+        key_display="↑",
+        tooltip="Move to the previous code cell",
+        group=CELL_MOVES,
+    ),
+    Binding(
+        "down,j",
+        "next_cell",
+        "Cell",
+        key_display="↓",
+        tooltip="Move to the next code cell",
+        group=CELL_MOVES,
+    ),
     Binding(
         "enter,r",
         "run_cell",
@@ -73,8 +93,8 @@ LESSON = [
     Binding(
         RESTART, "restart", "Restart", tooltip="Restart the session: a fresh Python, no variables"
     ),
-    Binding("n", "next_lesson", "Next", tooltip="Go to the next lesson"),
-    Binding("p", "prev_lesson", "Prev", tooltip="Go to the previous lesson"),
+    Binding("n", "next_lesson", "Next", tooltip="Go to the next lesson", group=LESSON_MOVES),
+    Binding("p", "prev_lesson", "Prev", tooltip="Go to the previous lesson", group=LESSON_MOVES),
     Binding("l,escape", "lessons", "Lessons", tooltip="Back to the lesson list"),
 ]
 
@@ -105,6 +125,13 @@ TABLES: list[tuple[str, list[Binding]]] = [
 ]
 
 _NAMES = {"question_mark": "?", "escape": "escape", "up": "↑", "down": "↓", "enter": "enter"}
+
+
+def help_first(bindings: dict[str, Any]) -> dict[str, Any]:
+    """Screens' active bindings with `?` first: the footer is cut at 80 columns, and `?`
+    is the key that shows all the others."""
+    first = {k: v for k, v in bindings.items() if v.binding.action in ("help", "app.help")}
+    return {**first, **{k: v for k, v in bindings.items() if k not in first}}
 
 
 def key_names(binding: Binding) -> list[str]:

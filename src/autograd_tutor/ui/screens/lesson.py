@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TextArea
@@ -39,6 +39,10 @@ class LessonBody(VerticalScroll, inherit_bindings=False):
 
 class LessonScreen(Screen[None]):
     BINDINGS = keys.LESSON
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        return keys.help_first(super().active_bindings)
 
     def __init__(self, state: LessonState) -> None:
         super().__init__()
@@ -85,6 +89,9 @@ class LessonScreen(Screen[None]):
         self.set_interval(TICK, self._tick)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_all())
         self.query_one(LessonBody).focus()
+
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)
 
     def _where(self) -> str:
         lesson = self.state.lesson
@@ -175,8 +182,14 @@ class LessonScreen(Screen[None]):
             self.repaint_cell(index)
 
     def action_interrupt(self) -> None:
-        if self.tutor.interrupt(self.state):
-            self.notify("Interrupting the running cell; the queued cells were dropped.")
+        running, dropped = self.tutor.interrupt(self.state)
+        if running:
+            self.notify(
+                "Interrupting the running cell"
+                + ("; the queued cells were dropped." if dropped else ".")
+            )
+        elif dropped:
+            self.notify("The queued cells were dropped.")
         else:
             self.notify("Nothing is running.")
         self.repaint_all()

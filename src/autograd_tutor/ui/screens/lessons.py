@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 from textual.widgets.option_list import Option
@@ -68,6 +68,10 @@ class LessonOptions(OptionList, inherit_bindings=False):
 
 class LessonListScreen(Screen[None]):
     BINDINGS = keys.LESSON_LIST
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        return keys.help_first(super().active_bindings)
 
     @property
     def tutor(self) -> TutorApp:
