@@ -50,14 +50,13 @@ def serve(channel: socket.socket) -> None:
     runner = CellRunner()
     current: dict[str, Any] = {}
     plotting = _plotting(channel, current)
-    warmed = False
-    while True:
-        if not warmed and not select.select([channel], [], [], 0.05)[0]:
-            # The learner is reading: finish the slow imports the host may not have had yet.
-            from autograd_tutor.core.runner.host import warm_extras
+    if not select.select([channel], [], [], 0.05)[0]:
+        # Nobody is waiting for this fresh session yet (a spare, or a learner reading):
+        # finish the slow imports the host may not have had when it forked us.
+        from autograd_tutor.core.runner.host import warm_extras
 
-            warm_extras()
-            warmed = True
+        warm_extras()
+    while True:
         try:
             request = protocol.recv(channel)
         except (protocol.ChannelClosed, OSError):
@@ -65,6 +64,8 @@ def serve(channel: socket.socket) -> None:
         op = request.get("op")
         if op == "run":
             current["id"] = request["id"]
+            # The relay starts the cell's clock now, not when it queued the request.
+            protocol.send(channel, {"ev": "started", "id": request["id"]})
             if plotting:
                 plotting.reset()
             outcome = _run_interruptible(runner, request)

@@ -49,6 +49,8 @@ def warm_extras() -> None:
         # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
         # ~0.6 s that would otherwise land on a learner's cell.
         "torch.fx.experimental.symbolic_shapes",
+        # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
+        "torch._dynamo",
     ):
         try:
             __import__(module)

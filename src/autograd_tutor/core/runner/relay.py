@@ -47,6 +47,7 @@ class Running:
     id: Any
     deadline: float
     out_cap: int
+    timeout: float = 30.0
     sent: int = 0
     truncated: bool = False
     timed_out: bool = False
@@ -142,7 +143,11 @@ class Relay:
         if op == "run":
             timeout = float(msg.get("timeout") or 30)
             cap = int(msg.get("output_limit") or 64 * 1024)
-            self.running = Running(msg.get("id"), time.monotonic() + timeout, cap)
+            # Until the cell says `started` (it may still be finishing its warm-up imports),
+            # allow a generous margin; the real deadline is set then.
+            self.running = Running(
+                msg.get("id"), time.monotonic() + timeout + 60, cap, timeout=timeout
+            )
         elif op == "interrupt":
             if self.running:
                 os.kill(self.pid, signal.SIGINT)
@@ -157,6 +162,9 @@ class Relay:
             msg = protocol.recv(self.cell)
         except (protocol.ChannelClosed, OSError):
             return False
+        if msg.get("ev") == "started" and self.running:
+            self.running.deadline = time.monotonic() + self.running.timeout
+            return True
         if msg.get("ev") == "done" and self.running:
             self._drain_pipes()
             run = self.running

@@ -1,0 +1,33 @@
+"""The shipped curriculum: every syllabus topic, in both languages, with exercises."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograd_tutor.core.library import load, shipped_lessons
+
+ENTRIES = load([shipped_lessons()])
+SYLLABUS = [
+    "tensors", "graph", "leaf-detach", "backward", "no-grad",
+    "accumulate", "inplace", "descent", "linear-regression", "optim",
+]
+
+
+def test_no_broken_lessons() -> None:
+    assert [str(e) for entry in ENTRIES for e in entry.broken] == []
+
+
+def test_every_topic_in_order() -> None:
+    assert [e.id for e in ENTRIES] == SYLLABUS
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_both_languages_share_code(entry) -> None:
+    assert set(entry.versions) == {"en", "zh"}
+    en, zh = entry.versions["en"], entry.versions["zh"]
+    assert [(c.source, c.metadata) for c in en.cells] == [(c.source, c.metadata) for c in zh.cells]
+    assert en.title != zh.title  # translated, not copied
+    assert en.exercises, "at least one exercise per lesson"
+    for exercise in en.exercises:
+        assert exercise.solution is not None and exercise.hints
+    assert len(en.exercises[0].hints) == len(zh.exercises[0].hints)
