@@ -180,3 +180,17 @@ async def test_open_one_lesson_file(make_app) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: lesson_screen(pilot) is not None, what="the lesson")
         assert lesson_screen(pilot).state.lesson.path == BASICS
+
+
+async def test_syntax_error_in_an_edit_shows_the_edited_line(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 2)
+        screen.move_to(1)
+        await pilot.press("e")
+        screen.views[1].editor.load_text("y = x *")
+        await pilot.press("escape", "enter")
+        await cells_done(pilot)
+        text = cell_text(pilot, 1)
+        assert "SyntaxError" in text
+        assert "y = x *" in text and "TODO" not in text.split("SyntaxError", 1)[1]

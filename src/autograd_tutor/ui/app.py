@@ -14,6 +14,7 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -285,6 +286,18 @@ class TutorApp(CellRunner, App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Messages quote file paths, lesson names and exercise names: never markup.
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def set_theme(self, name: str) -> None:
         self.theme = name

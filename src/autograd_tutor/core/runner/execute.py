@@ -55,6 +55,7 @@ class CellRunner:
                         outcome["value"] = _short_repr(value)
             except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything
                 outcome["status"] = _status_of(exc)
+                _edited_syntax_line(exc, code, filename, line)
                 outcome["error"] = describe_error(exc, filename)
         outcome["warnings"] = [_describe_warning(w, filename) for w in caught[:MAX_WARNINGS]]
         outcome["seconds"] = round(time.perf_counter() - started, 6)
@@ -77,6 +78,15 @@ class CellRunner:
         full = [lines.get(n, "\n") for n in range(1, count + 1)]
         # mtime None: linecache.checkcache keeps this entry instead of rereading the file.
         linecache.cache[filename] = (sum(map(len, full)), None, full, filename)
+
+
+def _edited_syntax_line(exc: BaseException, code: str, filename: str, line: int) -> None:
+    """CPython fills a SyntaxError's `text` from the file on disk, which is the lesson's
+    code, not the learner's edit that ran: put the line that ran back."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename and exc.lineno:
+        lines = code.splitlines()
+        if 0 <= exc.lineno - line < len(lines):
+            exc.text = lines[exc.lineno - line] + "\n"
 
 
 def _short_repr(value: object) -> str:
