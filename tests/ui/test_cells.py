@@ -194,3 +194,14 @@ async def test_syntax_error_in_an_edit_shows_the_edited_line(make_app) -> None:
         text = cell_text(pilot, 1)
         assert "SyntaxError" in text
         assert "y = x *" in text and "TODO" not in text.split("SyntaxError", 1)[1]
+
+
+async def test_plot_is_drawn_under_the_cell(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_lesson(pilot, 3)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        text = cell_text(pilot, 0)
+        assert "fixture loss" in text
+        assert "┤" in text  # an axis of the text plot

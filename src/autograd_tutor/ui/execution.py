@@ -141,14 +141,20 @@ class CellRunner:
     ) -> dict[str, Any]:
         # Reset before telling the UI, so no streamed piece can be lost between the two.
         cell_state.live = []
+        cell_state.live_plots = {}
         cell_state.started = time.monotonic()
         cell_state.running, cell_state.queued = True, False
         self._post(CellStarted(state, cell_state.cell.index))
-        live = cell_state.live
+        live, live_plots = cell_state.live, cell_state.live_plots
 
         def on_event(event: dict[str, Any]) -> None:
-            if event.get("ev") == "stream":
+            kind = event.get("ev")
+            if kind == "stream":
                 live.append((event.get("name", "stdout"), event.get("text", "")))
+            elif kind == "plot" and isinstance(event.get("plot"), dict):
+                live_plots[str(event["plot"].get("key"))] = event[
+                    "plot"
+                ]  # as the client keeps them
 
         cell = cell_state.cell
         try:

@@ -88,13 +88,16 @@ def _status(cs: CellState, show_times: bool) -> Text:
     return Text(f"⚠ {status}{took}", style="bold red")
 
 
-def output(cs: CellState, ls: LessonState, dark: bool = True) -> RenderableType | None:
+def output(
+    cs: CellState, ls: LessonState, dark: bool = True, width: int = 80
+) -> RenderableType | None:
     """What goes under the code: live stream while running, else the finished record."""
     parts: list[RenderableType] = []
     if cs.running:
         parts.extend(_streams(list(cs.live), LIVE_LINES))
+        parts.extend(_plot(plot, width) for plot in list(cs.live_plots.values()))
     elif cs.record is not None:
-        parts.extend(_record(cs.record, ls, dark))
+        parts.extend(_record(cs.record, ls, dark, width))
     if cs.cell.role == "exercise":
         parts.append(_exercise_line(cs, ls))
     return Group(*parts) if parts else None
@@ -125,7 +128,9 @@ def _streams(live: list[tuple[str, str]], last: int | None = None) -> list[Rende
     return [text] if text else []
 
 
-def _record(record: dict[str, Any], ls: LessonState, dark: bool) -> list[RenderableType]:
+def _record(
+    record: dict[str, Any], ls: LessonState, dark: bool, width: int
+) -> list[RenderableType]:
     parts: list[RenderableType] = []
     if record.get("fresh_session"):
         parts.append(
@@ -153,7 +158,7 @@ def _record(record: dict[str, Any], ls: LessonState, dark: bool) -> list[Rendera
         value.append(clean(str(record["value"])))
         parts.append(value)
     for plot in record.get("plots") or []:
-        parts.append(_plot(plot))
+        parts.append(_plot(plot, width))
     if _interrupted(record):
         parts.append(
             Text(
@@ -176,11 +181,11 @@ def _record(record: dict[str, Any], ls: LessonState, dark: bool) -> list[Rendera
     return parts
 
 
-def _plot(plot: dict[str, Any]) -> Text:
+def _plot(plot: dict[str, Any], width: int) -> Text:
     try:
         from autograd_tutor.core.plotdata import to_text
 
-        return Text(clean(to_text(plot, width=70, height=15)))
+        return Text(clean(to_text(plot, width=max(20, min(width, 100)), height=15)))
     except Exception:  # noqa: BLE001 - a plot that cannot be drawn is named, not fatal
         return Text(f"[plot: {clean(str(plot.get('title') or 'untitled'))}]", style="dim")
 

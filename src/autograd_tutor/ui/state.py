@@ -26,6 +26,8 @@ class CellState:
     # (stream name, text) pieces appended by the worker thread while the cell runs; the UI
     # reads them on a timer, which throttles repaints however fast the cell prints.
     live: list[tuple[str, str]] = field(default_factory=list)
+    # The latest plot per key while the cell runs (a loss curve grows as the cell goes).
+    live_plots: dict[str, dict[str, Any]] = field(default_factory=dict)
     # For exercise cells: {"solved": bool, "message": str} once the check has run.
     verdict: dict[str, Any] | None = None
 

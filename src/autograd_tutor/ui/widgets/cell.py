@@ -67,7 +67,8 @@ class CellView(Vertical):
         if self._shown_code != (self.cs.code, dark):
             self._shown_code = (self.cs.code, dark)
             code.update(render.code(self.cs.code, self.cs.cell.line, dark))
-        body = render.output(self.cs, self.ls, dark)
+        # Plots are drawn to the terminal's width (less the cell's border and padding).
+        body = render.output(self.cs, self.ls, dark, width=self.app.size.width - 8)
         out.display = body is not None
         if body is not None:
             out.update(body)
