@@ -86,6 +86,11 @@ async def test_every_action_is_in_the_command_palette(make_app) -> None:
             if binding.action != "command_palette":
                 assert any(binding.tooltip in t for t in titles), binding
         assert "Reset progress" in titles and "Light theme" in titles
+        await pilot.press("e")  # while editing, leaving the editor is a command too
+        leave = [c for c in app.get_system_commands(screen) if "Leave the editor" in c.title]
+        assert len(leave) == 1
+        await leave[0].callback()
+        assert screen.views[0].editor is None
         # Run an action through the palette itself: "Run the whole lesson".
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")

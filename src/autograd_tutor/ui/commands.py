@@ -39,6 +39,12 @@ def commands(app: TutorApp, screen: Screen) -> Iterable[SystemCommand]:
             yield SystemCommand(
                 _title(binding), binding.description, partial(target.run_action, binding.action)
             )
+    current = screen.current if isinstance(screen, LessonScreen) else None
+    if current is not None and current.editor is not None:
+        for binding in keys.EDITOR:
+            yield SystemCommand(
+                _title(binding), binding.description, partial(screen.run_action, "leave_editor")
+            )
     yield SystemCommand(
         "Reset progress", "Forget lessons seen, cells run, exercises solved", app.reset_progress
     )

@@ -215,6 +215,10 @@ class LessonScreen(Screen[None]):
     def on_cell_editor_done(self, event: CellEditor.Done) -> None:
         self._leave_editor()
 
+    def action_leave_editor(self) -> None:
+        """The palette's way out of the editor (escape is the key's)."""
+        self._leave_editor()
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         view = self.current
         if view is not None and view.editor is event.text_area:

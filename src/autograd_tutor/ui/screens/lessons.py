@@ -93,13 +93,13 @@ class LessonListScreen(Screen[None]):
         keep = listing.highlighted
         listing.clear_options()
         options: list[Option] = []
-        for number, entry in enumerate(self.tutor.entries, 1):
+        for entry in self.tutor.entries:
             lesson = entry.pick(self.tutor.lang)
             if lesson is not None:
+                # Numbered among the lessons that open, as the lesson view and palette say.
                 index = self.tutor.lessons.index(lesson)
-                options.append(
-                    Option(lesson_prompt(number, lesson, self.tutor), id=f"lesson-{index}")
-                )
+                prompt = lesson_prompt(index + 1, lesson, self.tutor)
+                options.append(Option(prompt, id=f"lesson-{index}"))
             for err in entry.broken:
                 options.append(Option(broken_prompt(err), disabled=True))
         if not options:
