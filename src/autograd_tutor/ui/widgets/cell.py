@@ -41,6 +41,12 @@ class CellView(Vertical):
         yield Static(classes="cell-code")
         yield Static(classes="cell-output")
 
+    def on_click(self) -> None:
+        # A click puts the cursor on the cell, like moving there with the arrows.
+        move_to = getattr(self.screen, "move_to", None)
+        if move_to is not None:
+            move_to(self.cs.cell.index)
+
     @property
     def hidden_solution(self) -> bool:
         cell = self.cs.cell
