@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,6 +52,13 @@ def _matplotlib_cache() -> Path:
     return path
 
 
+def _close_result(pending: Future[Session]) -> None:
+    try:
+        pending.result().close()
+    except Exception:  # noqa: BLE001 - a spare that failed to start has nothing to close
+        pass
+
+
 class WorkerHost:
     """The warm host process; start() returns at once, sessions wait for it to be ready."""
 
@@ -60,6 +68,7 @@ class WorkerHost:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-session")
         self._spare_lock = threading.Lock()
         self._closed = False
+        self._scratch_root = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._lock = threading.Lock()
@@ -74,6 +83,8 @@ class WorkerHost:
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["MPLCONFIGDIR"] = str(_matplotlib_cache())
+        self._scratch_root = tempfile.mkdtemp(prefix="autograd-tutor-")
+        env["AUTOGRAD_TUTOR_SCRATCH"] = self._scratch_root
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "autograd_tutor.core.runner.host", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
@@ -144,24 +155,23 @@ class WorkerHost:
         return lines[-1] if lines else "no message"
 
     def close(self) -> None:
+        """Stop the host and every session, at once: quitting must not wait on torch."""
         with self._spare_lock:
             self._closed = True
             spares, self._spares = list(self._spares.values()), {}
         for pending in spares:
-            try:
-                pending.result().close()
-            except WorkerError:
-                pass
-        self._pool.shutdown(wait=False)
-        with self._lock:
-            if self._control is not None:
-                self._control.close()
+            # A spare still being forked closes itself when it arrives.
+            pending.add_done_callback(_close_result)
+        self._pool.shutdown(wait=False, cancel_futures=True)
         if self._proc is not None:
-            try:
-                self._proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            # The host may be busy importing torch (wait_ready() holds the lock meanwhile):
+            # kill it rather than wait. Relays and cells follow it (PR_SET_PDEATHSIG).
+            self._proc.kill()
+            self._proc.wait()
+        if self._control is not None:
+            self._control.close()
+        if self._scratch_root:
+            shutil.rmtree(self._scratch_root, ignore_errors=True)
         self._proc = None
 
     def __enter__(self) -> WorkerHost:

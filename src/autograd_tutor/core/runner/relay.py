@@ -317,4 +317,5 @@ def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
 def _make_scratch() -> str:
     import tempfile
 
-    return tempfile.mkdtemp(prefix="autograd-tutor-")
+    # Under the client's scratch root, which the client removes even if we are killed.
+    return tempfile.mkdtemp(prefix="session-", dir=os.environ.get("AUTOGRAD_TUTOR_SCRATCH"))
