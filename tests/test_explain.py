@@ -48,6 +48,8 @@ LANGS = ("en", "zh")
 
 # (expected id, cell code). Code runs with `torch` and `np` defined.
 ERROR_CASES: list[tuple[str, str]] = [
+    ("name-not-defined", "print(weights_never_defined)"),
+    ("name-not-defined", "def f():\n    return lr_typo * 2\nf()"),
     ("leaf-inplace", "x = torch.tensor([1., 2.], requires_grad=True)\nx += 1"),
     ("leaf-inplace", "w = torch.ones(3, requires_grad=True)\nw.zero_()"),
     ("leaf-inplace", "layer = torch.nn.Linear(2, 1)\nlayer.weight.mul_(2)"),
