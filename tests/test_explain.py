@@ -48,8 +48,6 @@ LANGS = ("en", "zh")
 
 # (expected id, cell code). Code runs with `torch` and `np` defined.
 ERROR_CASES: list[tuple[str, str]] = [
-    ("name-not-defined", "print(weights_never_defined)"),
-    ("name-not-defined", "def f():\n    return lr_typo * 2\nf()"),
     ("leaf-inplace", "x = torch.tensor([1., 2.], requires_grad=True)\nx += 1"),
     ("leaf-inplace", "w = torch.ones(3, requires_grad=True)\nw.zero_()"),
     ("leaf-inplace", "layer = torch.nn.Linear(2, 1)\nlayer.weight.mul_(2)"),
@@ -232,6 +230,11 @@ ERROR_CASES: list[tuple[str, str]] = [
     ),
     ("bool-ambiguous", "x = torch.ones(3)\nif x > 0:\n    pass"),
     ("bool-ambiguous", "loss = torch.ones(2)\nassert loss < 5"),
+]
+
+ERROR_CASES += [
+    ("name-not-defined", "print(weights_never_defined)"),
+    ("name-not-defined", "def f():\n    return lr_typo * 2\nf()"),
 ]
 
 WARNING_CASES: list[tuple[str, str]] = [
