@@ -75,7 +75,7 @@ class GraphLines(Widget):
 class GraphLegend(GraphLines):
     """One line naming the styles, drawn with the same styles (it is a GraphLines)."""
 
-    separator = " · "
+    separator = "  "
 
     DEFAULT_CSS = """
     GraphLegend {
@@ -88,10 +88,11 @@ class GraphLegend(GraphLines):
         # Words, not just colours: the legend must also read on a monochrome terminal.
         super().__init__(
             [
-                ("result ◀ op", "nonleaf"),
-                ("op (your variable)", "nonleaf"),
-                ("op", "op"),
-                ("AccumulateGrad → leaf: .grad lands here", "leaf"),
+                ("key:", "plain"),
+                ("your variable", "nonleaf"),
+                ("operation", "op"),
+                ("leaf: .grad lands here", "leaf"),
+                ("selected", "highlight"),
             ],
             id="graph-legend",
         )

@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import RenderResult
 from textual.containers import Vertical
-from textual.events import Resize
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
@@ -59,6 +58,7 @@ class PlotView(PlotextPlot):
         self.drawn: dict[str, Any] | None = None  # the dict the canvas shows now
         self.prepared: dict[str, Any] | None = None  # what was drawn (downsampled, log10)
         self.notes: list[str] = []
+        self._source: Mapping[str, Any] | None = None  # the object show_plot last got
         self._timer: Timer | None = None
         self._last_redraw = -REDRAW_INTERVAL
         self._drawn_width = 0
@@ -70,6 +70,9 @@ class PlotView(PlotextPlot):
 
         Call on the UI thread (from a thread worker: `app.call_from_thread` or a message).
         """
+        if plot is self._source:
+            return  # the same event again (a repaint tick polling the latest plots): nothing new
+        self._source = plot
         self.plot = dict(plot)
         if self._timer is not None or not self.is_mounted:
             return  # the pending timer (or on_mount) draws whatever is latest by then
@@ -79,6 +82,11 @@ class PlotView(PlotextPlot):
         else:
             self._timer = self.set_timer(wait, self._flush, name="plot-redraw")
 
+    @property
+    def pending(self) -> bool:
+        """True while a throttled redraw is waiting for its timer."""
+        return self._timer is not None
+
     def flush(self) -> None:
         """Draw the latest dict now, skipping the throttle (e.g. when a cell ends)."""
         if self._timer is not None:
@@ -86,17 +94,6 @@ class PlotView(PlotextPlot):
         self._flush()
 
     # -- drawing -----------------------------------------------------------------------
-
-    def on_mount(self) -> None:
-        # PlotextPlot's own on_mount (theme registration) runs too: Textual calls the
-        # handler of every class in the MRO.
-        if self.plot is not None:
-            self._flush()
-
-    def on_resize(self, event: Resize) -> None:
-        # Downsampling depends on the width: re-prepare when it changes (rare).
-        if self.plot is not None and self.size.width != self._drawn_width:
-            self.show_plot(self.plot)
 
     def _flush(self) -> None:
         self._timer = None
@@ -106,10 +103,15 @@ class PlotView(PlotextPlot):
         self.redraw()
 
     def redraw(self) -> None:
-        """Prepare the latest plot for the current width and set up the canvas.
+        """Prepare the latest plot for the current width, set up the canvas, repaint.
 
-        The one place that draws: a hook for tests and benchmarks (count the calls).
+        Every throttled draw goes through here: a hook for tests and benchmarks.
         """
+        self._configure()
+        # textual-plotext draws in render(): the data changed, so ask for a repaint.
+        self.refresh()
+
+    def _configure(self) -> None:
         plot = self.plot
         if plot is None:
             return
@@ -145,12 +147,15 @@ class PlotView(PlotextPlot):
         self.prepared = prepared
         self.notes = notes(prepared)
         self._drawn_width = width
-        # textual-plotext draws in render(): the data changed, so ask for a repaint.
-        self.refresh()
 
     def render(self) -> RenderResult:
         # As PlotextPlot.render, but leaving rows at the bottom for the notes.
         width, height = self.size.width, self.size.height
+        if self.plot is not None and width and width != self._drawn_width:
+            # Downsampling depends on the width. Checked here rather than on Resize: a
+            # render always knows the real size (a view mounted in place of removed ones
+            # was seen to get no Resize at all), and before the first layout there is none.
+            self._configure()
         plot_height = max(3, height - len(self.notes))
         self._plot.plotsize(width, plot_height)
         # textual-plotext's "belt-and-braces" size call (its issue #5): resizing is not
@@ -160,6 +165,8 @@ class PlotView(PlotextPlot):
             set_size(width, plot_height)
         self._plot.theme(f"textual-auto-{self.app.theme}" if self.theme == "auto" else self.theme)
         text = Text.from_ansi(self._plot.build())
+        if text.plain.endswith("\n"):
+            text.right_crop(1)  # else the first note lands one row too low, below the fold
         if self.notes:
             style = self.get_component_rich_style("plot-view--note")
             for note in self.notes[: max(0, height - plot_height)]:
@@ -173,6 +180,8 @@ class PlotPanel(Vertical):
 
     API: `update_plot(plot)` (create or update the view for `plot["key"]`), `clear()`.
     """
+
+    view_class: type[PlotView] = PlotView  # what update_plot creates (tests may count draws)
 
     DEFAULT_CSS = """
     PlotPanel {
@@ -194,7 +203,7 @@ class PlotPanel(Vertical):
         key = str(plot.get("key") or "plot")
         view = self.views.get(key)
         if view is None:
-            view = self.views[key] = PlotView()
+            view = self.views[key] = self.view_class()
             # show_plot before mounting is fine: the view draws the latest dict on mount.
             view.show_plot(plot)
             self.mount(view)

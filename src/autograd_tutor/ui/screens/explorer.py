@@ -1,0 +1,301 @@
+"""The learning-rate explorer for the linear-regression lesson.
+
+The learner picks a set of learning rates and a number of epochs; `core.explorer.Explorer`
+turns the choice into code that fits the syllabus's y = 2x + 1 once per rate. The code runs
+in the screen's OWN worker session (never the lesson's namespace), in a thread worker so the
+UI stays live, and the loss curves of all rates come back as one log-scaled plot; a table
+gives the final a, b and loss per rate, with diverged rates marked.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from autograd_tutor.core.explorer import RATES, Explorer, parse_finals
+from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
+from autograd_tutor.ui.widgets.plot_view import PlotView
+
+# Seconds. 6 rates x 5000 epochs (the most Explorer allows) is 30,000 tiny steps: ~25 s on
+# a slow 2-core machine.
+RUN_TIMEOUT = 90.0
+FINALS_COLUMNS = (("lr", 6), ("final a", 11), ("final b", 11), ("final loss", 11), ("", 12))
+INTERRUPT_EVERY = 0.1  # seconds between interrupts of a run a newer one replaces
+
+
+def _number(value: Any) -> str:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "?"
+    return f"{x:.4g}" if math.isfinite(x) else str(x)
+
+
+class ExplorerScreen(Screen[None]):
+    """Loss curves for several learning rates. Construct with the app's WorkerHost."""
+
+    class PlotArrived(Message):
+        """A plot event from the running code (posted from the thread worker)."""
+
+        def __init__(self, plot: dict[str, Any]) -> None:
+            super().__init__()
+            self.plot = plot
+
+    class RunFinished(Message):
+        """The run's outcome (`Session.run`'s dict), or why there is none."""
+
+        def __init__(self, result: dict[str, Any] | None, error: str | None) -> None:
+            super().__init__()
+            self.result, self.error = result, error
+
+    # Short descriptions: all seven must fit the footer of a 100-column terminal.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "step(-1)", "rate", key_display="←/h"),
+        Binding("right,l", "step(1)", "rate", key_display="→/l"),
+        Binding("space,t", "toggle", "add/remove", key_display="space/t"),
+        Binding(
+            "plus,equals_sign,right_square_bracket", "epochs(2)", "epochs×2", key_display="+/]"
+        ),
+        Binding("minus,left_square_bracket", "epochs(0.5)", "epochs÷2", key_display="-/["),
+        Binding("enter,r", "rerun", "run", key_display="enter/r"),
+        Binding("escape", "close", "close", key_display="esc"),
+    ]
+
+    DEFAULT_CSS = """
+    ExplorerScreen {
+        layout: vertical;
+    }
+    ExplorerScreen > #explorer-intro {
+        height: auto;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    ExplorerScreen > #explorer-choice {
+        height: auto;
+        padding: 0 1;
+    }
+    ExplorerScreen > PlotView {
+        height: 1fr;
+        min-height: 10;
+    }
+    ExplorerScreen > #explorer-finals {
+        height: auto;
+        max-height: 9;
+    }
+    ExplorerScreen > #explorer-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, host: WorkerHost, explorer: Explorer | None = None) -> None:
+        super().__init__()
+        self.host = host
+        self.explorer = explorer or Explorer()
+        self.finals: dict[str, dict[str, Any]] = {}
+        self.runs = 0  # completed runs: tests wait on it
+        self.running = False
+        # (rates, epochs) of the last run asked for: the choice line says when it differs.
+        self._ran: tuple[tuple[float, ...], int] | None = None
+        self._session: Session | None = None
+        # One run on the session at a time: a rerun interrupts the old run, then waits here.
+        self._session_lock = threading.Lock()
+        self._closed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Fit y = 2x + 1 by gradient descent with several learning rates at once. "
+            "Too large a rate makes the loss explode; too small learns slowly.",
+            id="explorer-intro",
+        )
+        yield Static(id="explorer-choice")
+        yield PlotView(id="explorer-plot")
+        table: DataTable[Any] = DataTable(id="explorer-finals", cursor_type="none")
+        # Fixed widths: the table does not reflow when results arrive (and snapshots of
+        # it do not depend on when the header was last repainted).
+        for label, width in FINALS_COLUMNS:
+            table.add_column(label, width=width)
+        # Not focusable: its own enter/arrow bindings would swallow the explorer's keys.
+        table.can_focus = False
+        yield table
+        yield Static(id="explorer-status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show_choice()
+        self.action_rerun()
+
+    def on_unmount(self) -> None:
+        # The session is a forked process: never leave it behind. Closing its socket also
+        # wakes a thread still waiting in run(). No lock: a run may hold it for seconds.
+        # The worker checks _closed after creating a session, so one of the two closes it.
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            session.interrupt()
+            session.close()
+
+    # -- keys --------------------------------------------------------------------------
+
+    def action_step(self, direction: int) -> None:
+        self.explorer.step_rate(direction)
+        self._show_choice()
+
+    def action_toggle(self) -> None:
+        self.explorer.toggle()
+        self._show_choice()
+
+    def action_epochs(self, factor: float) -> None:
+        self.explorer.change_epochs(factor)
+        self._show_choice()
+
+    def action_rerun(self) -> None:
+        self.running = True
+        self._ran = (tuple(sorted(self.explorer.rates)), self.explorer.epochs)
+        self._status(f"running {len(self.explorer.rates)} rate(s) x {self.explorer.epochs} epochs…")
+        self._show_choice()
+        self._run(self.explorer.code())
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    # -- the run -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="explorer", exit_on_error=False)
+    def _run(self, code: str) -> None:
+        # exclusive=True marks the previous run's worker cancelled, but a thread cannot be
+        # stopped from outside: the old run still holds the session until its cell ends.
+        worker = get_current_worker()
+        if not self._take_session():
+            return
+        try:
+            if worker.is_cancelled:  # an even newer run was asked for meanwhile
+                return
+            session = self._session
+            if session is None or not session.alive:
+                # Our own namespace: the explorer never touches the lesson's variables.
+                session = self._session = self.host.new_session()
+                if self._closed:  # unmounted while the session was starting
+                    session.close()
+                    return
+            if worker.is_cancelled:
+                return
+
+            def forward(event: dict[str, Any]) -> None:
+                if event.get("ev") == "plot" and not worker.is_cancelled:
+                    self.post_message(self.PlotArrived(event["plot"]))
+
+            result = session.run(code, timeout=RUN_TIMEOUT, on_event=forward)
+            if result.get("status") != "ok":
+                # An interrupt can land between `no_grad().__enter__` and the `with` body,
+                # leaving grad mode off for good in that namespace (seen in tests): never
+                # reuse a namespace after a run that did not finish.
+                self._session = None
+                session.close()
+        except (WorkerError, OSError) as exc:
+            if not worker.is_cancelled:
+                self.post_message(self.RunFinished(None, str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - say so on screen rather than hang "running"
+            self.post_message(self.RunFinished(None, f"{type(exc).__name__}: {exc}"))
+            return
+        finally:
+            self._session_lock.release()
+        if not worker.is_cancelled:  # a newer run replaced this one: its results win
+            self.post_message(self.RunFinished(result, None))
+
+    def _take_session(self) -> bool:
+        """Wait for the session, interrupting the run that holds it (a newer choice wins).
+
+        Interrupting again on every try closes the race where the old run had not sent its
+        code yet when we first asked: the relay ignores an interrupt while nothing runs.
+        """
+        while not self._session_lock.acquire(timeout=INTERRUPT_EVERY):
+            if self._closed:
+                return False
+            session = self._session
+            if session is not None:
+                session.interrupt()
+        if self._closed:
+            self._session_lock.release()
+            return False
+        return True
+
+    @on(PlotArrived)
+    def _plot_arrived(self, message: PlotArrived) -> None:
+        self.query_one(PlotView).show_plot(message.plot)
+
+    @on(RunFinished)
+    def _run_finished(self, message: RunFinished) -> None:
+        self.running = False
+        result = message.result
+        if result is None:
+            self._status(f"the worker failed: {message.error}", error=True)
+            return
+        for plot in result.get("plots", []):
+            view = self.query_one(PlotView)
+            view.show_plot(plot)
+            view.flush()  # the final picture now, not a throttle interval later
+        if result.get("status") != "ok":
+            error = result.get("error") or {}
+            why = error.get("message") or result.get("cause") or result.get("status")
+            self._status(f"the run failed: {why}", error=True)
+            return
+        self.finals = parse_finals(result.get("stdout", ""))
+        self._fill_table()
+        self.runs += 1
+        self._status("done: change the rates or epochs, then enter to run again")
+        self._show_choice()
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _fill_table(self) -> None:
+        table: DataTable[Any] = self.query_one("#explorer-finals", DataTable)
+        table.clear()
+        for lr in sorted(self.finals, key=float):
+            values = self.finals[lr]
+            diverged = bool(values.get("diverged"))
+            verdict = (
+                Text("diverged ✗", style="bold red")
+                if diverged
+                else Text("converging ✓", style="green")
+            )
+            style = "red" if diverged else ""
+            table.add_row(
+                Text(lr, style=style),
+                Text(_number(values.get("a")), style=style),
+                Text(_number(values.get("b")), style=style),
+                Text(_number(values.get("loss")), style=style),
+                verdict,
+                key=lr,
+            )
+
+    def _show_choice(self) -> None:
+        ex = self.explorer
+        text = Text("rates: ")
+        for rate in sorted(set(RATES) | set(ex.rates) | {ex.cursor}):
+            chosen = rate in ex.rates
+            label = f"{'●' if chosen else '○'} {rate:g}"
+            style = "bold" if chosen else "dim"
+            if rate == ex.cursor:
+                style += " reverse"
+            text.append(f" {label} ", style=style)
+        text.append(f"   epochs: {ex.epochs}", style="bold")
+        if (tuple(sorted(ex.rates)), ex.epochs) != self._ran:
+            text.append("   (changed: enter to run)", style="italic")
+        self.query_one("#explorer-choice", Static).update(text)
+
+    def _status(self, message: str, *, error: bool = False) -> None:
+        status = self.query_one("#explorer-status", Static)
+        status.update(Text(message, style="bold red" if error else ""))
