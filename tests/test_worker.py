@@ -136,6 +136,24 @@ def test_stuck_native_call_is_killed(host: WorkerHost) -> None:
     session.close()
 
 
+def test_interrupt_inside_no_grad_keeps_recording_on(session: Session) -> None:
+    # Interrupt many times at random points of a no_grad-heavy loop: recording must survive.
+    for delay in (0.05, 0.11, 0.17, 0.23):
+        threading.Timer(delay, session.interrupt).start()
+        run(
+            session,
+            """
+            import torch
+            w = torch.ones(3, requires_grad=True)
+            while True:
+                with torch.no_grad():
+                    w.mul_(1.0)
+        """,
+            timeout=20,
+        )
+        assert run(session, "torch.is_grad_enabled()")["value"] == "True"
+
+
 def test_interrupt(session: Session) -> None:
     threading.Timer(0.3, session.interrupt).start()
     result = run(session, "import time\nwhile True: time.sleep(0.01)", timeout=20)

@@ -64,7 +64,9 @@ def serve(channel: socket.socket) -> None:
         op = request.get("op")
         if op == "run":
             current["id"] = request["id"]
-            # The relay starts the cell's clock now, not when it queued the request.
+            while signal.sigtimedwait({signal.SIGINT}, 0):
+                pass  # drop an interrupt meant for an earlier cell
+            # The relay starts the clock, and sends interrupts held for this cell, from here.
             protocol.send(channel, {"ev": "started", "id": request["id"]})
             if plotting:
                 plotting.reset()
@@ -82,8 +84,6 @@ def serve(channel: socket.socket) -> None:
 
 
 def _run_interruptible(runner: CellRunner, request: dict[str, Any]) -> dict[str, Any]:
-    while signal.sigtimedwait({signal.SIGINT}, 0):
-        pass  # drop an interrupt meant for an earlier cell
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return runner.run(

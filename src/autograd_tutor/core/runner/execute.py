@@ -43,6 +43,7 @@ class CellRunner:
         self._remember_source(code, filename, line)
         outcome: dict[str, Any] = {"status": "ok", "value": None, "error": None, "warnings": []}
         self.namespace.pop("__warningregistry__", None)
+        grad_mode = _grad_mode()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             try:
@@ -54,6 +55,10 @@ class CellRunner:
                         self.namespace["_"] = value
                         outcome["value"] = _short_repr(value)
             except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything
+                if isinstance(exc, KeyboardInterrupt):
+                    # An interrupt can land inside `with torch.no_grad():` after recording
+                    # was switched off and before the block's exit could switch it back.
+                    _restore_grad_mode(grad_mode)
                 outcome["status"] = _status_of(exc)
                 _edited_syntax_line(exc, code, filename, line)
                 outcome["error"] = describe_error(exc, filename)
@@ -87,6 +92,17 @@ def _edited_syntax_line(exc: BaseException, code: str, filename: str, line: int)
         lines = code.splitlines()
         if 0 <= exc.lineno - line < len(lines):
             exc.text = lines[exc.lineno - line] + "\n"
+
+
+def _grad_mode() -> bool:
+    torch = sys.modules.get("torch")
+    return bool(torch.is_grad_enabled()) if torch is not None else True
+
+
+def _restore_grad_mode(mode: bool) -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_grad_enabled(mode)
 
 
 def _short_repr(value: object) -> str:

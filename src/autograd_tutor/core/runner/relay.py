@@ -48,6 +48,8 @@ class Running:
     deadline: float
     out_cap: int
     timeout: float = 30.0
+    started: bool = False
+    interrupt_held: bool = False
     sent: int = 0
     truncated: bool = False
     timed_out: bool = False
@@ -149,8 +151,10 @@ class Relay:
                 msg.get("id"), time.monotonic() + timeout + 60, cap, timeout=timeout
             )
         elif op == "interrupt":
-            if self.running:
+            if self.running and self.running.started:
                 os.kill(self.pid, signal.SIGINT)
+            elif self.running:
+                self.running.interrupt_held = True  # the cell process is still warming up
             return True
         elif op == "shutdown":
             return False
@@ -163,7 +167,10 @@ class Relay:
         except (protocol.ChannelClosed, OSError):
             return False
         if msg.get("ev") == "started" and self.running:
+            self.running.started = True
             self.running.deadline = time.monotonic() + self.running.timeout
+            if self.running.interrupt_held:
+                os.kill(self.pid, signal.SIGINT)
             return True
         if msg.get("ev") == "done" and self.running:
             self._drain_pipes()
