@@ -38,7 +38,7 @@ from typing import Any
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
 # Landlock syscalls use the generic numbers on these machines (not on e.g. alpha or mips).
 _LANDLOCK_MACHINES = {"x86_64", "aarch64", "arm64"}
@@ -159,6 +159,9 @@ def enter_namespaces(report: SandboxReport) -> None:
     otherwise). Each failed step is recorded in ``report.missing``; nothing is raised.
     """
     uid, gid = os.geteuid(), os.getegid()
+    # A non-dumpable process (an app that hid its memory with PR_SET_DUMPABLE 0 and forked
+    # us) gets root-owned /proc/self files and could not write its own id maps.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     try:
         _unshare(CLONE_NEWUSER)
     except OSError as e:
