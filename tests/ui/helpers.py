@@ -74,10 +74,15 @@ def plain(widget: Static) -> str:
 
 
 def cell_text(pilot: Pilot, index: int) -> str:
-    """Header, and output of the cell at `index` in the open lesson, as plain text."""
+    """Header, and output of the cell at `index` in the open lesson, as plain text.
+
+    The output is in two Statics: what the cell printed and its value, then (under its
+    plot widgets) the error, its explanation and the exercise line.
+    """
     view = lesson_screen(pilot).views[index]
     parts = [view.query_one(".cell-header", Static)]
-    out = view.query_one(".cell-output", Static)
-    if out.display:
-        parts.append(out)
+    for name in (".cell-output", ".cell-after"):
+        out = view.query_one(name, Static)
+        if out.display:
+            parts.append(out)
     return "\n".join(plain(p) for p in parts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from autograd_tutor.ui.widgets.plot_view import PlotPanel
+
 from .helpers import BASICS, cell_text, cells_done, lesson_screen, open_lesson, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -199,9 +201,24 @@ async def test_syntax_error_in_an_edit_shows_the_edited_line(make_app) -> None:
 async def test_plot_is_drawn_under_the_cell(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_lesson(pilot, 3)
+        screen = await open_lesson(pilot, 3)
         await pilot.press("enter")
         await cells_done(pilot)
+        panel = screen.views[0].query_one(PlotPanel)
+        assert panel.display and list(panel.views) == ["plot"]
+        view = panel.views["plot"]
+        assert view.drawn is not None and view.drawn["title"] == "fixture loss"
+        assert not view.pending  # the final picture is drawn, not waiting on the throttle
+        assert "┤" not in cell_text(pilot, 0)  # no text plot beside the widget
+
+
+async def test_plot_falls_back_to_text_in_a_tiny_terminal(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        screen = await open_lesson(pilot, 3)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        assert not screen.views[0].query_one(PlotPanel).display
         text = cell_text(pilot, 0)
         assert "fixture loss" in text
         assert "┤" in text  # an axis of the text plot

@@ -8,10 +8,12 @@ from pathlib import Path
 from textual.binding import Binding
 
 from autograd_tutor.ui.app import TutorApp
+from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
 from autograd_tutor.ui.widgets.cell import CellEditor
+from autograd_tutor.ui.widgets.inspector import TensorInspector
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SCREENS = [
@@ -19,11 +21,27 @@ SCREENS = [
     ("lesson list", LessonListScreen),
     ("lesson", LessonScreen),
     ("editor", CellEditor),
+    ("inspector", TensorInspector),
+    ("explorer", ExplorerScreen),
     ("help", HelpScreen),
 ]
 # How the README writes key names Textual spells out.
-SHOWN = {"question_mark": "?", "up": "↑", "down": "↓"}
-SINGLE = re.compile(r"[a-z0-9?]|escape|enter|up|down|left|right|tab|question_mark")
+SHOWN = {
+    "question_mark": "?",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "plus": "+",
+    "equals_sign": "=",
+    "minus": "-",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
+SINGLE = re.compile(
+    r"[a-z0-9?]|escape|enter|up|down|left|right|tab|space|question_mark"
+    r"|plus|minus|equals_sign|left_square_bracket|right_square_bracket"
+)
 
 
 def readme_rows() -> set[tuple[tuple[str, ...], str, str]]:

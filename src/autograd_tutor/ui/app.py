@@ -22,13 +22,16 @@ from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.library import Entry
 from autograd_tutor.core.progress import Progress
 from autograd_tutor.core.runner.client import WorkerHost
+from autograd_tutor.core.runner.introspect import changed
 from autograd_tutor.ui import commands, keys
 from autograd_tutor.ui.execution import (
     CellFinished,
     CellRunner,
     CellStarted,
+    GraphReady,
     QueueIdle,
     SessionRestarted,
+    TensorsUpdated,
 )
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
@@ -94,6 +97,8 @@ class TutorApp(CellRunner, App[int]):
         self._recent: list[str] = []
         self._last_index: int | None = None
         self._save_timer: Any = None
+        # The tensor inspector is the learner's choice for every lesson, not one lesson's.
+        self.inspector_open = False
 
     # -- start and stop ----------------------------------------------------------------
 
@@ -270,7 +275,33 @@ class TutorApp(CellRunner, App[int]):
                     title="★ Solved",
                 )
 
+    def on_tensors_updated(self, message: TensorsUpdated) -> None:
+        state = message.state
+        # Pure comparison of fingerprints (no torch): new tensors and changed ones.
+        state.changed = changed(state.tensors, message.rows)
+        state.tensors = message.rows
+        screen = self.lesson_screen(state)
+        if screen is not None:
+            screen.show_tensors()
+
+    def on_graph_ready(self, message: GraphReady) -> None:
+        state = message.state
+        if state.graph_target != message.name:
+            return  # the panel was closed, or asked for another tensor, meanwhile
+        state.graph = message.graph
+        screen = self.lesson_screen(state)
+        if screen is not None:
+            screen.show_graph()
+
     def on_session_restarted(self, message: SessionRestarted) -> None:
+        state = message.state
+        state.tensors, state.changed = [], set()
+        if state.graph_target is not None:
+            state.graph = {"root": state.graph_target, "note": "fresh session: no variables yet"}
+        screen = self.lesson_screen(state)
+        if screen is not None:
+            screen.show_tensors()
+            screen.show_graph()
         self.notify(
             "Fresh session: no variables yet. Run the cells again from the top "
             f"({keys.RUN_UPTO} runs up to the current cell).",

@@ -22,6 +22,7 @@ def _title(binding: Binding) -> str:
 
 
 def commands(app: TutorApp, screen: Screen) -> Iterable[SystemCommand]:
+    from autograd_tutor.ui.screens.explorer import ExplorerScreen
     from autograd_tutor.ui.screens.lesson import LessonScreen
     from autograd_tutor.ui.screens.lessons import LessonListScreen
 
@@ -30,6 +31,8 @@ def commands(app: TutorApp, screen: Screen) -> Iterable[SystemCommand]:
         tables.append(keys.LESSON)
     elif isinstance(screen, LessonListScreen):
         tables.append(keys.LESSON_LIST)
+    elif isinstance(screen, ExplorerScreen):
+        tables.append(keys.EXPLORER_SCREEN)
     for bindings in tables:
         for binding in bindings:
             if binding.action in ("command_palette", "cursor_up", "cursor_down"):

@@ -43,6 +43,22 @@ class SessionRestarted(Message):
         self.state = state
 
 
+class TensorsUpdated(Message):
+    """The namespace's tensors after a cell (`Session.inspect()`); [] when the session is gone."""
+
+    def __init__(self, state: LessonState, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.state, self.rows = state, rows
+
+
+class GraphReady(Message):
+    """The autograd graph of `name` (`Session.graph`), asked for or refreshed after a cell."""
+
+    def __init__(self, state: LessonState, name: str, graph: dict[str, Any]) -> None:
+        super().__init__()
+        self.state, self.name, self.graph = state, name, graph
+
+
 class QueueIdle(Message):
     def __init__(self, state: LessonState) -> None:
         super().__init__()
@@ -100,6 +116,12 @@ class CellRunner:
             session.interrupt()
         return running, dropped
 
+    def request_graph(self, state: LessonState, name: str) -> None:
+        """Fetch the graph of `name` through the lesson's queue: `Session.graph` reads the
+        socket a running cell owns, so it must wait for the cells queued before it."""
+        state.pending.append(("graph", name))
+        self.kick(state)
+
     def restart(self, state: LessonState) -> None:
         self.interrupt(state)
         state.pending.append(("restart",))
@@ -119,6 +141,9 @@ class CellRunner:
                 state.run.session = None  # a chosen restart is not a surprise `fresh_session`
                 self._post(SessionRestarted(state))
                 continue
+            if item[0] == "graph":
+                self._post(GraphReady(state, item[1], self._graph(state, item[1])))
+                continue
             _, index, code = item
             cell_state = state.cells[index]
             record = self._run_one(state, cell_state, code)
@@ -130,7 +155,37 @@ class CellRunner:
                 if check is not None:
                     check.queued = True
                     self._run_one(state, check, check.code)
+            # After the exercise and its check together: the marks say what the learner's
+            # code changed, not what the check did after it.
+            self._look(state)
         self._post(QueueIdle(state))
+
+    def _look(self: App, state: LessonState) -> None:  # type: ignore[misc]
+        """The inspector's rows, and the open graph again: the cell may have changed both."""
+        session = state.run.session
+        rows: list[dict[str, Any]] = []
+        if session is not None and session.alive:
+            try:
+                rows = session.inspect()
+            except (WorkerError, OSError, EOFError):  # the session died meanwhile: no tensors
+                rows = []
+        self._post(TensorsUpdated(state, rows))
+        target = state.graph_target  # set on the UI thread; a stale read only costs a refresh
+        if target is not None:
+            self._post(GraphReady(state, target, self._graph(state, target)))
+
+    def _graph(self, state: LessonState, name: str) -> dict[str, Any]:
+        empty: dict[str, Any] = {"root": name, "nodes": [], "edges": [], "truncated": False}
+        session = state.run.session
+        if session is None or not session.alive:
+            return {**empty, "note": "no session yet: run the cells first"}
+        try:
+            return session.graph(name) or {
+                **empty,
+                "note": f"the graph of {name} could not be read",
+            }
+        except (WorkerError, OSError, EOFError):
+            return {**empty, "note": "the session ended: run the cells again"}
 
     def _post(self: App, message: Message) -> None:  # type: ignore[misc]
         with contextlib.suppress(RuntimeError):

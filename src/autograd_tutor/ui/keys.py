@@ -18,6 +18,9 @@ HINT = "h"
 SOLUTION = "s"
 RESTART = "z"
 RUN = "enter"
+INSPECTOR = "v"
+GRAPH = "g"
+EXPLORER = "o"
 
 # Footer groups: one label for a pair of keys, so more of the footer fits in 80 columns.
 CELL_MOVES = Binding.Group("Cell", compact=True)
@@ -84,12 +87,31 @@ LESSON = [
     Binding(
         EDIT, "edit", "Edit", tooltip="Edit the current cell in a code editor (escape leaves it)"
     ),
+    Binding("i", "interrupt", "Interrupt", tooltip="Stop the running cell and the queued ones"),
+    # Before the rarer cell keys: the footer is cut at the terminal's width.
+    Binding(
+        INSPECTOR,
+        "toggle_inspector",
+        "Vars",
+        tooltip="Show or hide the tensor inspector (the session's tensors)",
+    ),
+    Binding(
+        GRAPH,
+        "graph",
+        "Graph",
+        tooltip="Show or hide the autograd graph of the cell's tensor",
+    ),
+    Binding(
+        EXPLORER,
+        "explorer",
+        "Explorer",
+        tooltip="Open the learning-rate explorer (several rates at once)",
+    ),
     Binding("x", "reset_cell", "Reset", tooltip="Put the lesson's code back into the current cell"),
     Binding(HINT, "hint", "Hint", tooltip="Reveal the next hint of the exercise"),
     Binding(
         SOLUTION, "solution", "Solution", tooltip="Show the reference solution of the exercise"
     ),
-    Binding("i", "interrupt", "Interrupt", tooltip="Stop the running cell and the queued ones"),
     Binding(
         RESTART, "restart", "Restart", tooltip="Restart the session: a fresh Python, no variables"
     ),
@@ -109,6 +131,59 @@ EDITOR = [
     ),
 ]
 
+# The inspector's own keys while it has the focus (it is a DataTable: the arrows move rows).
+LESSON_INSPECTOR = [
+    Binding(
+        "enter",
+        "select_cursor",
+        "Graph",
+        key_display="⏎",
+        tooltip="Show the autograd graph of the tensor under the cursor",
+    ),
+    Binding("up,k", "cursor_up", "Tensor", key_display="↑", tooltip="Move to the previous tensor"),
+    Binding("down,j", "cursor_down", "Tensor", key_display="↓", tooltip="Move to the next tensor"),
+    # screen.: the lesson screen moves the focus, the inspector stays open.
+    Binding(
+        "escape",
+        "screen.focus_cells",
+        "Cells",
+        key_display="esc",
+        tooltip="Back to the cells (the inspector stays open)",
+    ),
+]
+
+EXPLORER_SCREEN = [
+    Binding(
+        "left,h", "step(-1)", "rate", key_display="←/h", tooltip="Move to the next smaller rate"
+    ),
+    Binding(
+        "right,l", "step(1)", "rate", key_display="→/l", tooltip="Move to the next larger rate"
+    ),
+    Binding(
+        "space,t",
+        "toggle",
+        "add/remove",
+        key_display="space/t",
+        tooltip="Add the rate under the cursor to the run, or take it out",
+    ),
+    Binding(
+        "plus,equals_sign,right_square_bracket",
+        "epochs(2)",
+        "epochs×2",
+        key_display="+/]",
+        tooltip="Twice as many epochs",
+    ),
+    Binding(
+        "minus,left_square_bracket",
+        "epochs(0.5)",
+        "epochs÷2",
+        key_display="-/[",
+        tooltip="Half as many epochs",
+    ),
+    Binding("enter,r", "rerun", "run", key_display="enter/r", tooltip="Run the chosen rates again"),
+    Binding("escape", "close", "close", key_display="esc", tooltip="Close the explorer"),
+]
+
 HELP = [
     Binding(
         "escape,question_mark,q", "close", "Close", key_display="esc", tooltip="Close this help"
@@ -121,17 +196,52 @@ TABLES: list[tuple[str, list[Binding]]] = [
     ("lesson list", LESSON_LIST),
     ("lesson", LESSON),
     ("editor", EDITOR),
+    ("inspector", LESSON_INSPECTOR),
+    ("explorer", EXPLORER_SCREEN),
     ("help", HELP),
 ]
 
-_NAMES = {"question_mark": "?", "escape": "escape", "up": "↑", "down": "↓", "enter": "enter"}
+_NAMES = {
+    "question_mark": "?",
+    "escape": "escape",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "enter": "enter",
+    "plus": "+",
+    "equals_sign": "=",
+    "minus": "-",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
 
 
 def help_first(bindings: dict[str, Any]) -> dict[str, Any]:
-    """Screens' active bindings with `?` first: the footer is cut at 80 columns, and `?`
-    is the key that shows all the others."""
+    """Screens' active bindings for the footer, with `?` first: the footer is cut at 80
+    columns, and `?` is the key that shows all the others.
+
+    A binding's second key is shown under its first key's name ("r" as ⏎, for run). When
+    the first key does something else here (enter in the inspector shows a graph), that
+    entry would say "⏎ Run" wrongly: it is left out of the footer (the key still works).
+    """
     first = {k: v for k, v in bindings.items() if v.binding.action in ("help", "app.help")}
-    return {**first, **{k: v for k, v in bindings.items() if k not in first}}
+    ordered = {**first, **{k: v for k, v in bindings.items() if k not in first}}
+    # Textual splits "enter,r" into one binding per key: find each key's first key again.
+    primaries = {
+        (b.action, k.strip()): b.key.split(",")[0].strip()
+        for _, table in TABLES
+        for b in table
+        for k in b.key.split(",")
+    }
+    shown = {}
+    for key, active in ordered.items():
+        primary = primaries.get((active.binding.action, key), key)
+        other = ordered.get(primary)
+        if key != primary and other is not None and other.binding.action != active.binding.action:
+            continue
+        shown[key] = active
+    return shown
 
 
 def key_names(binding: Binding) -> list[str]:

@@ -6,6 +6,7 @@ a `Text`, so a cell printing `[bold]` or an escape sequence shows exactly those 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -88,19 +89,48 @@ def _status(cs: CellState, show_times: bool) -> Text:
     return Text(f"⚠ {status}{took}", style="bold red")
 
 
+@dataclass
+class Output:
+    """What goes under a cell's code, in three parts so that plot widgets sit between.
+
+    `top`: streams, warnings, the value; `plots`: plot dicts for PlotViews (empty when
+    they are drawn as text into `top` instead); `bottom`: the error with its explanation,
+    interrupts, a dead session, the exercise line.
+    """
+
+    top: RenderableType | None
+    plots: list[dict[str, Any]]
+    bottom: RenderableType | None
+
+
 def output(
-    cs: CellState, ls: LessonState, dark: bool = True, width: int = 80
-) -> RenderableType | None:
-    """What goes under the code: live stream while running, else the finished record."""
-    parts: list[RenderableType] = []
+    cs: CellState,
+    ls: LessonState,
+    dark: bool = True,
+    width: int = 80,
+    widgets: bool = True,
+    text_height: int = 15,
+) -> Output:
+    """Live stream and plots while running, else the finished record.
+
+    `widgets=False` (a terminal too small for a plot widget) draws the plots as text.
+    """
+    top: list[RenderableType] = []
+    bottom: list[RenderableType] = []
+    plots: list[dict[str, Any]] = []
     if cs.running:
-        parts.extend(_streams(list(cs.live), LIVE_LINES))
-        parts.extend(_plot(plot, width) for plot in list(cs.live_plots.values()))
+        top.extend(_streams(list(cs.live), LIVE_LINES))
+        plots = list(cs.live_plots.values())
     elif cs.record is not None:
-        parts.extend(_record(cs.record, ls, dark, width))
+        top.extend(_record_top(cs.record))
+        plots = list(cs.record.get("plots") or [])
+        bottom.extend(_record_bottom(cs.record, ls, dark))
+    if not widgets:
+        top.extend(_plot(plot, width, text_height) for plot in plots)
+        plots = []
     if cs.cell.role == "exercise":
-        parts.append(_exercise_line(cs, ls))
-    return Group(*parts) if parts else None
+        bottom.append(_exercise_line(cs, ls))
+    return Output(Group(*top) if top else None, plots, Group(*bottom) if bottom else None)
 
 
 def _streams(live: list[tuple[str, str]], last: int | None = None) -> list[RenderableType]:
@@ -128,9 +158,7 @@ def _streams(live: list[tuple[str, str]], last: int | None = None) -> list[Rende
     return [text] if text else []
 
 
-def _record(
-    record: dict[str, Any], ls: LessonState, dark: bool, width: int
-) -> list[RenderableType]:
+def _record_top(record: dict[str, Any]) -> list[RenderableType]:
     parts: list[RenderableType] = []
     if record.get("fresh_session"):
         parts.append(
@@ -157,8 +185,11 @@ def _record(
         value = Text("⇒ ", style="bold green")
         value.append(clean(str(record["value"])))
         parts.append(value)
-    for plot in record.get("plots") or []:
-        parts.append(_plot(plot, width))
+    return parts
+
+
+def _record_bottom(record: dict[str, Any], ls: LessonState, dark: bool) -> list[RenderableType]:
+    parts: list[RenderableType] = []
     if _interrupted(record):
         parts.append(
             Text(
@@ -181,11 +212,12 @@ def _record(
     return parts
 
 
-def _plot(plot: dict[str, Any], width: int) -> Text:
+def _plot(plot: dict[str, Any], width: int, height: int) -> Text:
+    """The text fallback: a plot drawn with characters, for terminals too small for PlotView."""
     try:
         from autograd_tutor.core.plotdata import to_text
 
-        return Text(clean(to_text(plot, width=max(20, min(width, 100)), height=15)))
+        return Text(clean(to_text(plot, width=max(20, min(width, 100)), height=height)))
     except Exception:  # noqa: BLE001 - a plot that cannot be drawn is named, not fatal
         return Text(f"[plot: {clean(str(plot.get('title') or 'untitled'))}]", style="dim")
 

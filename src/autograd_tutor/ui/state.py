@@ -63,6 +63,18 @@ class LessonState:
     busy: bool = False
     # Said once at the top of the lesson after a restart or a dead session.
     notice: str | None = None
+    # The inspector's rows (`Session.inspect()` after the last cell) and the names that
+    # cell created or changed (`introspect.changed`). Set on the UI thread only.
+    tensors: list[dict[str, Any]] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+    # The graph panel: the tensor it follows (None: closed), the variable and operation an
+    # error came from (highlighted), and the latest graph dict from `Session.graph`. The
+    # runner thread reads `graph_target` after each cell to refresh the open graph (a plain
+    # attribute read: no lock needed).
+    graph_target: str | None = None
+    graph_highlight: str | None = None
+    graph_highlight_op: str | None = None
+    graph: dict[str, Any] | None = None
 
     @classmethod
     def create(cls, lesson: Lesson, run: LessonRun) -> LessonState:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 
 from autograd_tutor.core.explorer import RATES, Explorer, parse_finals
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
+from autograd_tutor.ui import keys
 from autograd_tutor.ui.widgets.plot_view import PlotView
 
 # Seconds. 6 rates x 5000 epochs (the most Explorer allows) is 30,000 tiny steps: ~25 s on
@@ -58,18 +59,9 @@ class ExplorerScreen(Screen[None]):
             super().__init__()
             self.result, self.error = result, error
 
-    # Short descriptions: all seven must fit the footer of a 100-column terminal.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,h", "step(-1)", "rate", key_display="←/h"),
-        Binding("right,l", "step(1)", "rate", key_display="→/l"),
-        Binding("space,t", "toggle", "add/remove", key_display="space/t"),
-        Binding(
-            "plus,equals_sign,right_square_bracket", "epochs(2)", "epochs×2", key_display="+/]"
-        ),
-        Binding("minus,left_square_bracket", "epochs(0.5)", "epochs÷2", key_display="-/["),
-        Binding("enter,r", "rerun", "run", key_display="enter/r"),
-        Binding("escape", "close", "close", key_display="esc"),
-    ]
+    # Short descriptions (in keys.py with the app's other keys): all seven must fit the
+    # footer of a 100-column terminal.
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.EXPLORER_SCREEN)
 
     DEFAULT_CSS = """
     ExplorerScreen {

@@ -8,22 +8,41 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import CodeCell, Hint, Prose
 from autograd_tutor.ui import keys, render
+from autograd_tutor.ui.screens.lesson_panels import PanelActions
 from autograd_tutor.ui.state import LessonState
 from autograd_tutor.ui.widgets.cell import CellEditor, CellView, HintView
+from autograd_tutor.ui.widgets.panels import LessonPanels
 from autograd_tutor.ui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
     from autograd_tutor.ui.app import TutorApp
 
 TICK = 0.2  # seconds between repaints of a running cell: its timer and streamed output
+# The lesson whose title gets a line about the learning-rate explorer.
+EXPLORER_LESSON = "linear-regression"
+EXPLORER_HINT = {
+    "en": f"📈 Tip: press {keys.EXPLORER} to open the learning-rate explorer"
+    " (loss curves of several rates).",
+    "zh": f"📈 提示：按 {keys.EXPLORER} 打开学习率探索器（同时比较几个学习率的损失曲线）。",
+}
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(the Markdown up to and including its first `# ` heading, the rest)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            return "\n".join(lines[: i + 1]), "\n".join(lines[i + 1 :])
+    return "", text
 
 
 class LessonBody(VerticalScroll, inherit_bindings=False):
@@ -37,8 +56,10 @@ class LessonBody(VerticalScroll, inherit_bindings=False):
     ]
 
 
-class LessonScreen(Screen[None]):
+class LessonScreen(PanelActions, Screen[None]):
     BINDINGS = keys.LESSON
+    # -wide: the inspector and the graph go beside the lesson instead of below it.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -64,26 +85,46 @@ class LessonScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self._where())
-        with LessonBody(id="lesson-body"):
-            counts: dict[str, int] = {}
-            for block in self.state.lesson.blocks:
-                if isinstance(block, Prose):
-                    yield Markdown(block.text, classes="prose", open_links=False)
-                elif isinstance(block, CodeCell):
-                    view = CellView(self.state.cells[block.index], self.state)
-                    self.views.append(view)
-                    yield view
-                elif isinstance(block, Hint):
-                    counts[block.exercise] = counts.get(block.exercise, 0) + 1
-                    exercise = self.state.lesson.exercise(block.exercise)
-                    total = len(exercise.hints) if exercise else 1
-                    view = HintView(block, counts[block.exercise], total)
-                    self.hint_views.setdefault(block.exercise, []).append(view)
-                    yield view
+        with Container(id="lesson-main"):
+            with LessonBody(id="lesson-body"):
+                yield from self._blocks()
+            yield LessonPanels(id="panels")
         yield Footer(compact=True)
+
+    def _blocks(self) -> ComposeResult:
+        counts: dict[str, int] = {}
+        hint = (
+            EXPLORER_HINT.get(self.state.lesson.lang, EXPLORER_HINT["en"])
+            if self.state.lesson.id == EXPLORER_LESSON
+            else None
+        )
+        for block in self.state.lesson.blocks:
+            if isinstance(block, Prose):
+                text = block.text
+                if hint is not None:
+                    title, text = split_title(text)
+                    if title:
+                        yield Markdown(title, classes="prose", open_links=False)
+                    yield Static(hint, id="explorer-hint", markup=False)
+                    hint = None
+                if text.strip():
+                    yield Markdown(text, classes="prose", open_links=False)
+            elif isinstance(block, CodeCell):
+                view = CellView(self.state.cells[block.index], self.state)
+                self.views.append(view)
+                yield view
+            elif isinstance(block, Hint):
+                counts[block.exercise] = counts.get(block.exercise, 0) + 1
+                exercise = self.state.lesson.exercise(block.exercise)
+                total = len(exercise.hints) if exercise else 1
+                view = HintView(block, counts[block.exercise], total)
+                self.hint_views.setdefault(block.exercise, []).append(view)
+                yield view
 
     def on_mount(self) -> None:
         self.repaint_all()
+        self.show_tensors()
+        self.show_graph()  # also shows the inspector if the learner keeps it open
         self.state.cursor = min(self.state.cursor, max(len(self.views) - 1, 0))
         self.move_to(self.state.cursor)
         self.set_interval(TICK, self._tick)
@@ -92,6 +133,10 @@ class LessonScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.app.theme_changed_signal.unsubscribe(self)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Plots are widgets or text, and text plots are as wide as the terminal.
+        self.repaint_all()
 
     def _where(self) -> str:
         lesson = self.state.lesson

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -10,6 +12,11 @@ from textual.widgets import Markdown, Static, TextArea
 from autograd_tutor.core.lesson import Hint
 from autograd_tutor.ui import keys, render
 from autograd_tutor.ui.state import CellState, LessonState
+from autograd_tutor.ui.widgets.plot_view import PlotPanel
+
+# Below this terminal size a plot widget has no room: plots are drawn as text instead.
+MIN_PLOT_WIDTH = 50
+MIN_PLOT_HEIGHT = 20
 
 
 class CellEditor(TextArea):
@@ -40,6 +47,9 @@ class CellView(Vertical):
         yield Static(classes="cell-header")
         yield Static(classes="cell-code")
         yield Static(classes="cell-output")
+        # Plots sit between the output and the error, where the cell drew them.
+        yield PlotPanel(classes="cell-plots")
+        yield Static(classes="cell-after")
 
     def on_click(self) -> None:
         # A click puts the cursor on the cell, like moving there with the arrows.
@@ -67,17 +77,46 @@ class CellView(Vertical):
             )
             header.update(text)
             code.display = out.display = False
+            self.query_one(".cell-after", Static).display = False
+            self.query_one(PlotPanel).display = False
             return
         header.update(render.header(self.cs, self.ls, show_times))
         code.display = self.editor is None
         if self._shown_code != (self.cs.code, dark):
             self._shown_code = (self.cs.code, dark)
             code.update(render.code(self.cs.code, self.cs.cell.line, dark))
-        # Plots are drawn to the terminal's width (less the cell's border and padding).
-        body = render.output(self.cs, self.ls, dark, width=self.app.size.width - 8)
-        out.display = body is not None
-        if body is not None:
-            out.update(body)
+        size = self.app.size
+        widgets = size.width >= MIN_PLOT_WIDTH and size.height >= MIN_PLOT_HEIGHT
+        # Text plots (the fallback) are drawn to the terminal's width less the cell's
+        # border and padding, and never taller than the terminal.
+        parts = render.output(
+            self.cs,
+            self.ls,
+            dark,
+            width=size.width - 8,
+            widgets=widgets,
+            text_height=max(5, min(15, size.height - 4)),
+        )
+        after = self.query_one(".cell-after", Static)
+        for static, body in ((out, parts.top), (after, parts.bottom)):
+            static.display = body is not None
+            if body is not None:
+                static.update(body)
+        # One blank line between the code and whatever comes first under it.
+        after.set_class(parts.top is None and not parts.plots, "-first")
+        self.query_one(PlotPanel).set_class(parts.top is None, "-first")
+        self._show_plots(parts.plots)
+
+    def _show_plots(self, plots: list[dict[str, Any]]) -> None:
+        panel = self.query_one(PlotPanel)
+        wanted = {str(plot.get("key") or "plot") for plot in plots}
+        for key in [k for k in panel.views if k not in wanted]:
+            panel.views.pop(key).remove()  # a figure of an earlier run of the cell
+        for plot in plots:
+            view = panel.update_plot(plot)  # the same dict again costs nothing
+            if not self.cs.running and view.pending:
+                view.flush()  # the cell ended: its final picture now, not after the throttle
+        panel.display = bool(plots)
 
     def start_edit(self, dark: bool) -> CellEditor:
         editor = CellEditor.code_editor(

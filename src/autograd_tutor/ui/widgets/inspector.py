@@ -14,8 +14,11 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+
+from autograd_tutor.ui import keys
 
 Row = Mapping[str, Any]
 
@@ -53,6 +56,9 @@ class TensorInspector(DataTable[Any]):
     Call `update_rows(rows, changed)` after each cell; pressing enter on a row (or
     clicking a highlighted row) posts `TensorInspector.Selected(name)`.
     """
+
+    # Enter, j/k beside the arrows, and escape back to the cells (keys.py: one source).
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.LESSON_INSPECTOR)
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "tensor-inspector--changed",
@@ -119,6 +125,20 @@ class TensorInspector(DataTable[Any]):
     def names(self) -> list[str]:
         """The tensor names shown, in order."""
         return [str(row.get("name")) for row in self._rows]
+
+    @property
+    def table_width(self) -> int:
+        """The table's width in cells: each column's widest cell plus its padding.
+
+        Known as soon as rows are given (DataTable measures its columns later, on idle),
+        so a container can size itself around the table at once.
+        """
+        cells = [self._cells(row, False, Style(), Style()) for row in self._rows]
+        padding = 2 * self.cell_padding
+        return sum(
+            max([len(label), *(c[i].cell_len for c in cells)]) + padding
+            for i, (_, label) in enumerate(COLUMNS)
+        )
 
     @property
     def changed_names(self) -> set[str]:
