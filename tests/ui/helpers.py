@@ -17,6 +17,9 @@ from autograd_tutor.ui.screens.lesson import LessonScreen
 FIXTURES = Path(__file__).parent / "fixtures"
 BASICS = FIXTURES / "01-basics.en.md"
 EXERCISE = FIXTURES / "02-exercise.en.md"
+# Lessons for the inspector, graph, plot and explorer tests: a folder of their own, so
+# the lesson list of the other tests (and its snapshot) stays as it is.
+PANELS = Path(__file__).parent / "panel_fixtures"
 SIZE = (100, 30)
 
 

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from autograd_tutor.ui import execution
 
-from .helpers import cells_done, open_lesson, wait_for
+from .helpers import PANELS, cells_done, lesson_screen, open_lesson, wait_for
 
 SNAP_SIZE = (100, 30)
 REPO = Path(__file__).resolve().parents[2]
@@ -26,8 +26,19 @@ def from_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
 
 
-def stable_app(make_app):
+def stable_app(make_app, path: Path | None = None):
+    if path is not None:
+        return make_app(path, show_times=False, stable_status=True)
     return make_app(show_times=False, stable_status=True)
+
+
+FIXED_EXPLANATION = {
+    "title": "backward() on a tensor autograd never tracked",
+    "what": "The tensor has no grad_fn and does not require grad.",
+    "why": "Nothing was recorded for it.",
+    "fix": "Create the inputs with requires_grad=True.",
+    "snippet": "w = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward()",
+}
 
 
 async def ready(pilot: Pilot) -> None:
@@ -49,15 +60,10 @@ def test_snapshot_lesson_with_outputs(make_app, snap_compare) -> None:
 
 
 def test_snapshot_error(make_app, snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
-    fixed = {
-        "title": "backward() on a tensor autograd never tracked",
-        "what": "The tensor has no grad_fn and does not require grad.",
-        "why": "Nothing was recorded for it.",
-        "fix": "Create the inputs with requires_grad=True.",
-        "snippet": "w = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward()",
-    }
     monkeypatch.setattr(
-        execution, "full_explanation", lambda error, code, lang: dict(fixed) if error else None
+        execution,
+        "full_explanation",
+        lambda error, code, lang: dict(FIXED_EXPLANATION) if error else None,
     )
 
     async def run_error(pilot: Pilot) -> None:
@@ -84,3 +90,40 @@ def test_snapshot_small_terminal(make_app, snap_compare) -> None:
         await open_lesson(pilot, 2)
 
     assert snap_compare(stable_app(make_app), terminal_size=(40, 12), run_before=small)
+
+
+def test_snapshot_inspector(make_app, snap_compare) -> None:
+    """After the forward pass and backward(): ● on the two leaves whose grads changed."""
+
+    async def inspect(pilot: Pilot) -> None:
+        await ready(pilot)
+        await open_lesson(pilot, 1)
+        await pilot.press("down", "u")
+        await cells_done(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+
+    app = stable_app(make_app, PANELS)
+    assert snap_compare(app, terminal_size=SNAP_SIZE, run_before=inspect)
+
+
+def test_snapshot_graph(make_app, snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`z.backward()` fails: g shows the graph of z with z highlighted, under the error."""
+    monkeypatch.setattr(
+        execution,
+        "full_explanation",
+        lambda error, code, lang: dict(FIXED_EXPLANATION) if error else None,
+    )
+
+    async def graph(pilot: Pilot) -> None:
+        await ready(pilot)
+        await open_lesson(pilot, 1)
+        await pilot.press("down", "down", "u")
+        await cells_done(pilot)
+        await pilot.press("g")
+        state = lesson_screen(pilot).state
+        await wait_for(pilot, lambda: state.graph is not None, what="the graph")
+        await pilot.pause()
+
+    app = stable_app(make_app, PANELS)
+    assert snap_compare(app, terminal_size=SNAP_SIZE, run_before=graph)

@@ -93,7 +93,7 @@ LESSON = [
         INSPECTOR,
         "toggle_inspector",
         "Vars",
-        tooltip="Show or hide the tensor inspector (the session's tensors)",
+        tooltip="Go to the tensor inspector (the session's tensors); again hides it",
     ),
     Binding(
         GRAPH,

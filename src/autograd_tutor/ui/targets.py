@@ -2,7 +2,7 @@
 
 `cell_target` reads the last statement: `loss = z.sum()` names `loss`, `y.backward()`
 names `y`. `error_target` reads the line an error came from: `y.backward()` → `y`, and
-for an in-place error ("... which is output 0 of ExpBackward0 ...") also the operation
+for an in-place error ("... which is output 0 of Exp ...") also the operation
 whose saved result was changed. Both only pick names the inspector knows as tensors (when
 it knows any), so `print(loss)` names `loss`, not `print`.
 """
@@ -15,7 +15,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-_OUTPUT_OF = re.compile(r"output \d+ of (\w+Backward\w*)")
+# "... which is output 0 of ExpBackward0, ..." (newer torch says "output 0 of Exp").
+_OUTPUT_OF = re.compile(r"output \d+ of (\w+)")
 # The errors that are about the code, not a tensor: their "variable" would mislead.
 _NOT_A_TENSOR = {"KeyboardInterrupt", "NameError", "SyntaxError", "IndentationError"}
 
@@ -128,7 +129,10 @@ def highlight_for(graph: dict[str, Any], name: str | None, op: str | None = None
     """What GraphView should highlight: the blamed operation's node if the graph has it,
     else the variable `name` (GraphView matches names itself)."""
     if op:
+        # The message says "Exp" or "ExpBackward0"; the graph's node is "ExpBackward0".
+        stem = op.rstrip("0123456789").removesuffix("Backward")
+        label = re.compile(re.escape(stem) + r"(Backward\d*)?")
         for node in graph.get("nodes", []):
-            if node.get("label") == op:
+            if node.get("kind") == "op" and label.fullmatch(str(node.get("label", ""))):
                 return str(node.get("id"))
     return name

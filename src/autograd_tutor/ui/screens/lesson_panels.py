@@ -84,6 +84,10 @@ class PanelActions(_Base):
     # -- keys --------------------------------------------------------------------------
 
     def action_toggle_inspector(self) -> None:
+        inspector = self.panels.inspector
+        if self.tutor.inspector_open and self.focused is not inspector:
+            inspector.focus()  # open but the cells have the keys: go to it first
+            return
         self.tutor.inspector_open = not self.tutor.inspector_open
         self.apply_panels()
         if self.tutor.inspector_open:
