@@ -159,6 +159,7 @@ class TutorApp(CellRunner, App[int]):
             state = self.states[old]
             if not state.busy and state.run.session is not None:
                 state.run.close()  # its next cell will say it ran in a fresh session
+                state.tensors, state.changed = [], set()  # gone with the session
         return self.states[key]
 
     def open_lesson(self, index: int, cell: int | None = None) -> None:

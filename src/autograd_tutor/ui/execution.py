@@ -178,7 +178,7 @@ class CellRunner:
         empty: dict[str, Any] = {"root": name, "nodes": [], "edges": [], "truncated": False}
         session = state.run.session
         if session is None or not session.alive:
-            return {**empty, "note": "no session yet: run the cells first"}
+            return {**empty, "note": "no session: run the cells (again) first"}
         try:
             return session.graph(name) or {
                 **empty,

@@ -25,6 +25,8 @@ EXPLORER = "o"
 # Footer groups: one label for a pair of keys, so more of the footer fits in 80 columns.
 CELL_MOVES = Binding.Group("Cell", compact=True)
 LESSON_MOVES = Binding.Group("Lesson")
+RATE_MOVES = Binding.Group("rate")  # the explorer's, so that its footer fits 80 columns
+EPOCHS = Binding.Group("epochs")
 
 APP = [
     Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show every key (this help)"),
@@ -154,10 +156,20 @@ LESSON_INSPECTOR = [
 
 EXPLORER_SCREEN = [
     Binding(
-        "left,h", "step(-1)", "rate", key_display="←/h", tooltip="Move to the next smaller rate"
+        "left,h",
+        "step(-1)",
+        "rate",
+        key_display="←/h",
+        tooltip="Move to the next smaller rate",
+        group=RATE_MOVES,
     ),
     Binding(
-        "right,l", "step(1)", "rate", key_display="→/l", tooltip="Move to the next larger rate"
+        "right,l",
+        "step(1)",
+        "rate",
+        key_display="→/l",
+        tooltip="Move to the next larger rate",
+        group=RATE_MOVES,
     ),
     Binding(
         "space,t",
@@ -172,6 +184,7 @@ EXPLORER_SCREEN = [
         "epochs×2",
         key_display="+/]",
         tooltip="Twice as many epochs",
+        group=EPOCHS,
     ),
     Binding(
         "minus,left_square_bracket",
@@ -179,6 +192,7 @@ EXPLORER_SCREEN = [
         "epochs÷2",
         key_display="-/[",
         tooltip="Half as many epochs",
+        group=EPOCHS,
     ),
     Binding("enter,r", "rerun", "run", key_display="enter/r", tooltip="Run the chosen rates again"),
     Binding("escape", "close", "close", key_display="esc", tooltip="Close the explorer"),

@@ -84,6 +84,14 @@ class ExplorerScreen(Screen[None]):
         height: auto;
         max-height: 9;
     }
+    /* As app.tcss: a compact footer leaves a group's label no room after it. The screen
+       says it too, for apps without that stylesheet. */
+    ExplorerScreen Footer.-compact FooterLabel {
+        margin: 0 1 0 0;
+    }
+    ExplorerScreen Footer.-compact KeyGroup.-compact {
+        padding-left: 0;
+    }
     ExplorerScreen > #explorer-status {
         height: 1;
         padding: 0 1;

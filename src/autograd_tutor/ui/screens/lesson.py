@@ -30,8 +30,8 @@ TICK = 0.2  # seconds between repaints of a running cell: its timer and streamed
 # The lesson whose title gets a line about the learning-rate explorer.
 EXPLORER_LESSON = "linear-regression"
 EXPLORER_HINT = {
-    "en": f"📈 Tip: press {keys.EXPLORER} to open the learning-rate explorer"
-    " (loss curves of several rates).",
+    # One line at 80 columns.
+    "en": f"📈 Tip: press {keys.EXPLORER} for the learning-rate explorer (several rates at once).",
     "zh": f"📈 提示：按 {keys.EXPLORER} 打开学习率探索器（同时比较几个学习率的损失曲线）。",
 }
 
@@ -60,6 +60,8 @@ class LessonScreen(PanelActions, Screen[None]):
     BINDINGS = keys.LESSON
     # -wide: the inspector and the graph go beside the lesson instead of below it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    # -short: the graph's legend gives its two rows to the graph itself.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

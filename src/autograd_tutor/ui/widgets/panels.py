@@ -19,13 +19,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from autograd_tutor.ui import keys
-from autograd_tutor.ui.widgets.graph_view import GraphView
+from autograd_tutor.ui.widgets.graph_view import GraphLegend, GraphView
 from autograd_tutor.ui.widgets.inspector import MARK, TensorInspector
 
 # Shares of the rows between the status line and the footer, in a narrow terminal.
 INSPECTOR_SHARE = 0.5  # the inspector alone
 GRAPH_SHARE = 0.6  # the graph, alone or with the inspector
-GRAPH_CHROME = 4  # its border (2) and the legend line with its margin (2)
+GRAPH_BORDER = 2
+LEGEND_ROWS = 2  # the legend line and its margin; hidden in a short terminal (app.tcss)
 INSPECTOR_CHROME = 2  # the title line and the header row
 MIN_PANEL = 3
 
@@ -65,7 +66,11 @@ class LessonPanels(Vertical):
         width = self.size.width or (size.width * (45 if wide else 100)) // 100
         scrollbar = 1 if inspector.table_width > width else 0
         need_inspector = inspector.row_count + INSPECTOR_CHROME + scrollbar
-        need_graph = len(graph.lines) + GRAPH_CHROME
+        legend = graph.query_one(GraphLegend)
+        need_graph = len(graph.lines) + GRAPH_BORDER + (LEGEND_ROWS if legend.display else 0)
+        # Long lines (a note, a deep tree) scroll sideways: the scrollbar takes a row.
+        longest = max((len(text) for text, _ in graph.lines), default=0)
+        need_graph += 1 if longest > width - 4 else 0
         if wide:
             # Beside the lesson: the whole height, the inspector on top at most half of it.
             budget = rows
@@ -98,7 +103,7 @@ class LessonPanels(Vertical):
                 f"tensors ({len(rows)}) · {MARK} changed by the last cell · ⏎ graph · {hide}"
             )
         else:
-            self.inspector.border_title = f"tensors: none yet (run a cell) · {hide}"
+            self.inspector.border_title = f"tensors: none yet · {hide}"
         self.fit()
 
     def set_graph(self, graph: Mapping[str, Any], highlight: str | None) -> None:
