@@ -225,3 +225,24 @@ async def test_panels_fit_80x24_beside_from_120_and_survive_40x12(make_app) -> N
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
         assert panels.region.y + panels.region.height <= 11
+
+
+async def test_graph_asked_for_while_a_cell_runs_waits_for_the_cell(make_app) -> None:
+    """Session.graph shares the socket of the running cell: the request queues behind it."""
+    app = make_app(PANELS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        screen.move_to(5)  # the slow, plotting cell
+        await pilot.press("enter")
+        slow = screen.state.cells[5]
+        await wait_for(pilot, lambda: slow.running, what="the slow cell to start")
+        screen.move_to(0)
+        await pilot.press("g")
+        view = screen.query_one(GraphView)
+        assert slow.running and screen.state.graph is None
+        assert [text for text, _ in view.lines] == ["reading the graph…"]
+        view = await graph_of(pilot, "loss")
+        assert not slow.running and slow.record is not None and slow.record["status"] == "ok"
+        assert view.lines[0][0] == "loss ◀ SumBackward0"

@@ -109,7 +109,11 @@ class CellRunner:
         dropped = any(c.queued for c in state.cells)
         for cell_state in state.cells:
             cell_state.queued = False
+        # A graph asked for is kept: it runs no code, and its panel waits for it.
+        # list() first: the runner thread pops from the deque meanwhile.
+        graphs = [item for item in list(state.pending) if item[0] == "graph"]
         state.pending.clear()
+        state.pending.extend(graphs)
         session = state.run.session
         running = state.running is not None
         if running and session is not None:

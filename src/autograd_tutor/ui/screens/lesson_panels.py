@@ -128,8 +128,8 @@ class PanelActions(_Base):
         state.graph_highlight = error.name if error else None
         state.graph_highlight_op = error.op if error else None
         state.graph = None
+        self.tutor.request_graph(state, name)  # first: show_graph says "reading" while queued
         self.show_graph()
-        self.tutor.request_graph(state, name)
 
     def close_graph(self) -> None:
         self.state.graph_target = None
