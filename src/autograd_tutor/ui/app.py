@@ -151,7 +151,9 @@ class TutorApp(CellRunner, App[int]):
         lesson = self.lessons[index]
         key = str(lesson.path)
         if key not in self.states:
-            self.states[key] = LessonState.create(lesson, LessonRun(self.host, lesson))
+            state = LessonState.create(lesson, LessonRun(self.host, lesson))
+            state.restore_solved(self.progress.solved(lesson.id))
+            self.states[key] = state
         if key in self._recent:
             self._recent.remove(key)
         self._recent.append(key)

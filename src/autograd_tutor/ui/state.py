@@ -80,6 +80,15 @@ class LessonState:
     def create(cls, lesson: Lesson, run: LessonRun) -> LessonState:
         return cls(lesson, run, [CellState(c, c.source) for c in lesson.cells])
 
+    def restore_solved(self, names: set[str]) -> None:
+        """Exercises solved in an earlier visit stay solved, with their solution to compare."""
+        for name in names & {e.name for e in self.lesson.exercises}:
+            self.solved.add(name)
+            self.solutions_shown.add(name)
+            starter = self.cell_of(name, "exercise")
+            if starter is not None:
+                starter.verdict = {"solved": True, "message": "solved in an earlier session"}
+
     @property
     def key(self) -> str:
         return str(self.lesson.path)
