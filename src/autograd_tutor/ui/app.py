@@ -7,6 +7,7 @@ back with messages handled here, so the state changes only on the UI thread.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ from autograd_tutor.core.library import Entry
 from autograd_tutor.core.progress import Progress
 from autograd_tutor.core.runner.client import WorkerHost
 from autograd_tutor.core.runner.introspect import changed
-from autograd_tutor.ui import commands, keys
+from autograd_tutor.core.watch import watch
+from autograd_tutor.ui import commands, keys, reload
 from autograd_tutor.ui.execution import (
     CellFinished,
     CellRunner,
@@ -99,6 +101,7 @@ class TutorApp(CellRunner, App[int]):
         self._save_timer: Any = None
         # The tensor inspector is the learner's choice for every lesson, not one lesson's.
         self.inspector_open = False
+        self._watch_stop = threading.Event()
 
     # -- start and stop ----------------------------------------------------------------
 
@@ -109,6 +112,25 @@ class TutorApp(CellRunner, App[int]):
             self.open_lesson(*self.open_at)
         if self.progress.warning:
             self.notify(self.progress.warning, title="Progress", severity="warning", timeout=10)
+        self._watch_lessons()
+
+    def _watch_lessons(self) -> None:
+        """Authors edit a lesson in another terminal: the open lesson follows their saves.
+
+        A plain daemon thread, not a Textual worker: it blocks in the file watcher until
+        `_watch_stop` is set, and the app must never wait for it to quit.
+        """
+
+        def changed(paths: set[Path]) -> None:
+            if not self._watch_stop.is_set():
+                self.call_from_thread(reload.reload_changed, self, paths)
+
+        threading.Thread(
+            target=watch,
+            args=(reload.watched_files(self), changed, self._watch_stop),
+            name="lesson-watch",
+            daemon=True,
+        ).start()
 
     def get_default_screen(self) -> Screen:
         return LessonListScreen()  # the bottom of the stack: lessons open on top of it
@@ -138,6 +160,7 @@ class TutorApp(CellRunner, App[int]):
             )
 
     def on_unmount(self) -> None:
+        self._watch_stop.set()
         self._save_progress()
         for state in self.states.values():
             self.interrupt(state)
