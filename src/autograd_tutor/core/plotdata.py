@@ -194,6 +194,19 @@ def to_text(plot_dict: dict[str, Any], width: int = 80, height: int = 20) -> str
             plt.scatter(xs, ys, label=series.get("label") or None, marker=marker)
         else:
             plt.plot(xs, ys, label=series.get("label") or None, marker=marker)
+    apply_labels(plt, prepared)
+    text = plt.uncolorize(plt.build())
+    plt.clear_figure()  # plotext state is global: leave nothing behind for the next caller
+    lines = [line.rstrip() for line in text.splitlines()]
+    lines.extend(notes(prepared))
+    return "\n".join(lines)
+
+
+def apply_labels(plt: Any, prepared: dict[str, Any]) -> None:
+    """Title, axis labels and, on a log scale, tick labels in the data's own units.
+
+    `plt` is plotext itself or textual-plotext's per-widget stand-in: both have this API.
+    """
     if prepared.get("title"):
         plt.title(str(prepared["title"]))
     if prepared.get("xlabel"):
@@ -206,8 +219,3 @@ def to_text(plot_dict: dict[str, Any], width: int = 80, height: int = 20) -> str
             plt.yticks([t for t, _ in ticks], [label for _, label in ticks])
     if ylabel:
         plt.ylabel(ylabel)
-    text = plt.uncolorize(plt.build())
-    plt.clear_figure()  # plotext state is global: leave nothing behind for the next caller
-    lines = [line.rstrip() for line in text.splitlines()]
-    lines.extend(notes(prepared))
-    return "\n".join(lines)

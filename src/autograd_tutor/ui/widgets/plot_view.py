@@ -23,7 +23,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
-from autograd_tutor.core.plotdata import notes, prepare
+from autograd_tutor.core.plotdata import apply_labels, notes, prepare
 
 REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws a second, whatever the event rate
 DEFAULT_WIDTH = 80  # used to downsample before the widget has a size
@@ -131,18 +131,7 @@ class PlotView(PlotextPlot):
                 plt.scatter(xs, ys, label=label, marker=SCATTER_MARKER)
             else:
                 plt.plot(xs, ys, label=label, marker=LINE_MARKER)
-        if prepared.get("title"):
-            plt.title(str(prepared["title"]))
-        if prepared.get("xlabel"):
-            plt.xlabel(str(prepared["xlabel"]))
-        ylabel = str(prepared.get("ylabel") or "")
-        if prepared.get("log10"):
-            ylabel = f"{ylabel} (log scale)".strip()
-            ticks = prepared.get("yticks") or []
-            if ticks:
-                plt.yticks([t for t, _ in ticks], [label for _, label in ticks])
-        if ylabel:
-            plt.ylabel(ylabel)
+        apply_labels(plt, prepared)
         self.drawn = plot
         self.prepared = prepared
         self.notes = notes(prepared)
