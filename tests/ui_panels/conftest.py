@@ -6,13 +6,12 @@ for the whole test session (torch imports once).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from textual.pilot import Pilot
 
 from autograd_tutor.core.runner.client import Session, WorkerHost
+from tests.ui.helpers import wait_for  # noqa: F401 - shared with the app tests
 
 
 @pytest.fixture
@@ -32,14 +31,3 @@ def session(panel_host: WorkerHost) -> Iterator[Session]:
     s = panel_host.new_session()
     yield s
     s.close()
-
-
-async def wait_for(
-    pilot: Pilot, predicate: Callable[[], bool], timeout: float = 60.0, what: str = ""
-) -> None:
-    """Let the app process messages until `predicate` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        await pilot.pause(0.05)
