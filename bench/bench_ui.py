@@ -118,8 +118,8 @@ class Pane:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "b")
 
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", "b", *keys)
+    def key(self) -> None:
+        self.tmux("send-keys", "-t", "b", "r")
 
     def wait(self, found: Callable[[str], bool], timeout: float, poll: float = POLL) -> float:
         """Seconds until `found(screen)`; raises with the screen after `timeout`."""
@@ -164,7 +164,7 @@ def tmux_key_to_output(line: str, ready: str, n: int) -> tuple[float, list[float
         try:
             pane.wait(lambda shown: ready in shown, timeout=120, poll=0.01)
             start = time.perf_counter()
-            pane.keys("r")
+            pane.key()
             pane.wait(lambda shown: 1 in values(shown), timeout=30, poll=0.002)
             first = time.perf_counter() - start
             samples: list[float] = []
@@ -172,7 +172,7 @@ def tmux_key_to_output(line: str, ready: str, n: int) -> tuple[float, list[float
                 time.sleep(3.0)  # let the worker finish warming up: steady state is measured
             for k in range(2, n + 2):
                 start = time.perf_counter()
-                pane.keys("r")
+                pane.key()
                 # capture-pane is a process per poll: 2 ms apart, to leave the CPUs to the app.
                 pane.wait(lambda shown, k=k: k in values(shown), timeout=30, poll=0.002)
                 samples.append(time.perf_counter() - start)
@@ -251,9 +251,7 @@ async def presses(
 
 
 async def in_process(
-    make: Callable[[], App[Any]],
-    ready: Callable[[App[Any]], bool],
-    n: int,
+    make: Callable[[], App[Any]], ready: Callable[[App[Any]], bool], n: int
 ) -> dict[str, list[float]]:
     app = make()
     frames = Frames(app)
@@ -277,14 +275,8 @@ def make_tutor(host: WorkerHost, lesson: Path) -> Callable[[], App[Any]]:
     def make() -> App[Any]:
         progress = Progress.load()  # from AUTOGRAD_TUTOR_DATA: a temp folder
         start = plan(lesson, "en", progress)  # one lesson file: it opens at its first cell
-        return TutorApp(
-            start.entries,
-            lang=start.lang,
-            progress=progress,
-            source_name="bench",
-            open_at=start.open_at,
-            host=host,
-        )
+        options = {"open_at": start.open_at, "host": host, "source_name": "bench"}
+        return TutorApp(start.entries, lang=start.lang, progress=progress, **options)
 
     return make
 
@@ -366,10 +358,7 @@ def main() -> None:
             )
         )
     base = asyncio.run(in_process(hello_app, lambda app: True, keys))
-    for how, label in (
-        ("pilot", "`await pilot.press('r')`"),
-        ("direct", "key event posted to the driver"),
-    ):
+    for how, label in (("pilot", "`await pilot.press('r')`"), ("direct", "key event posted")):
         o, b = statistics.median(tutor[how]), statistics.median(base[how])
         compare(f"key to cell output, in-process, {label}", o, "minimal app", b, "<= 50 ms")
 
@@ -400,8 +389,7 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
 
     print("\n| figure | ours | baseline (same run) | ratio | target |\n|---|---|---|---|---|")
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    print("\n".join("| " + " | ".join(r) + " |" for r in rows))
 
 
 if __name__ == "__main__":
