@@ -136,6 +136,8 @@ class Pane:
     def close(self) -> None:
         pid = self.tmux("display-message", "-p", "-t", "b", "#{pane_pid}").strip()
         self.tmux("kill-server")
+        tmpdir = os.environ.get("TMUX_TMPDIR", "/tmp")  # tmux leaves its socket file behind
+        Path(tmpdir, f"tmux-{os.getuid()}", self.socket).unlink(missing_ok=True)
         # The app's worker host dies with it (PDEATHSIG); wait, so that a torch import
         # still running does not load the CPU under the next measurement.
         deadline = time.monotonic() + 10

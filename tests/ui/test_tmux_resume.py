@@ -111,6 +111,9 @@ class Terminal:
         for socket in self.sockets:
             self.socket = socket
             self.tmux("kill-server")
+            # tmux leaves its socket file behind; it lives at tmux's default place.
+            tmpdir = os.environ.get("TMUX_TMPDIR", "/tmp")
+            Path(tmpdir, f"tmux-{os.getuid()}", socket).unlink(missing_ok=True)
 
 
 def line_with(screen: str, text: str) -> str:
