@@ -204,7 +204,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from autograd_tutor.core.runner.client import WorkerHost
 
     with WorkerHost() as host:
-        session = host.new_session()
+        session = host.new_session(spare=False)
         report = session.sandbox
         session.close()
     print(sandbox_line(report))

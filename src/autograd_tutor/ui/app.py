@@ -46,6 +46,12 @@ LIVE_SESSIONS = 3
 SAVE_DELAY = 1.0  # seconds: moving the cursor saves the position at most this often
 
 
+class LessonsChanged(Message):
+    def __init__(self, paths: set[Path]) -> None:
+        super().__init__()
+        self.paths = paths
+
+
 class WorkerState(Message):
     def __init__(self, status: str, details: str = "") -> None:
         super().__init__()
@@ -122,8 +128,8 @@ class TutorApp(CellRunner, App[int]):
         """
 
         def changed(paths: set[Path]) -> None:
-            if not self._watch_stop.is_set():
-                self.call_from_thread(reload.reload_changed, self, paths)
+            # post_message is safe from any thread, also while the app is quitting.
+            self.post_message(LessonsChanged(paths))
 
         threading.Thread(
             target=watch,
@@ -139,7 +145,7 @@ class TutorApp(CellRunner, App[int]):
     def _wait_for_worker(self) -> None:
         try:
             info = self.host.wait_ready()
-            probe = self.host.new_session()
+            probe = self.host.new_session(spare=False)  # lessons need their own read paths
             report = probe.sandbox
             probe.close()
         except Exception as exc:  # noqa: BLE001 - shown to the learner; the UI goes on
@@ -158,6 +164,9 @@ class TutorApp(CellRunner, App[int]):
             self.notify(
                 message.status, title="The worker did not start", severity="error", timeout=15
             )
+
+    def on_lessons_changed(self, message: LessonsChanged) -> None:
+        reload.reload_changed(self, message.paths)
 
     def on_unmount(self) -> None:
         self._watch_stop.set()

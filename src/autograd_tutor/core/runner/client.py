@@ -112,7 +112,9 @@ class WorkerHost:
                 self._ready = reply
         return self._ready
 
-    def new_session(self, *, read_paths: Sequence[Path] = (), **limits: int) -> Session:
+    def new_session(
+        self, *, read_paths: Sequence[Path] = (), spare: bool = True, **limits: int
+    ) -> Session:
         """A fresh namespace. One spare per settings is forked ahead, so a restart or the
         next lesson gets its session at once instead of after two forks (~20-40 ms)."""
         settings = {"read_paths": [str(p) for p in read_paths], **limits}
@@ -127,7 +129,7 @@ class WorkerHost:
                 session = None
         if session is None or not session.alive:
             session = self._fork_session(settings)
-        if self.keep_spare:
+        if self.keep_spare and spare:  # spare=False: a one-off (a probe), no spare wanted
             with self._spare_lock:
                 if not self._closed:
                     self._spares[key] = self._pool.submit(self._fork_session, settings)

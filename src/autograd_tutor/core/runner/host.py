@@ -42,28 +42,38 @@ def preload() -> dict:
     return info
 
 
+SLOW_IMPORTS = (
+    "matplotlib.pyplot",
+    # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
+    # ~0.6 s that would otherwise land on a learner's cell.
+    "torch.fx.experimental.symbolic_shapes",
+    # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
+    "torch._dynamo",
+)
+IDLE_BEFORE_WARMING = 1.0  # seconds without requests: the app has what it asked for
+
+
+def warm_one(module: str) -> None:
+    try:
+        __import__(module)
+    except Exception:  # noqa: BLE001 - optional; a cell that needs it will say why
+        pass
+
+
 def warm_extras() -> None:
-    """Slow imports (~1 s together) done while idle, after the first session is served."""
-    for module in (
-        "matplotlib.pyplot",
-        # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
-        # ~0.6 s that would otherwise land on a learner's cell.
-        "torch.fx.experimental.symbolic_shapes",
-        # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
-        "torch._dynamo",
-    ):
-        try:
-            __import__(module)
-        except Exception:  # noqa: BLE001 - optional; a cell that needs it will say why
-            pass
+    """All slow imports at once (the cell process, when nobody is waiting for it)."""
+    for module in SLOW_IMPORTS:
+        warm_one(module)
 
 
 def serve(control: socket.socket) -> None:
-    warmed = False
+    # One slow import at a time, and only after a quiet second, so that a session asked
+    # for meanwhile waits at most for one import, not for all of them.
+    to_warm = list(SLOW_IMPORTS)
     while True:
-        if not warmed and not select.select([control], [], [], 0.05)[0]:
-            warm_extras()
-            warmed = True
+        if to_warm and not select.select([control], [], [], IDLE_BEFORE_WARMING)[0]:
+            warm_one(to_warm.pop(0))
+            continue
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         except OSError:
