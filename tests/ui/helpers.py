@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -21,6 +24,15 @@ EXERCISE = FIXTURES / "02-exercise.en.md"
 # the lesson list of the other tests (and its snapshot) stays as it is.
 PANELS = Path(__file__).parent / "panel_fixtures"
 SIZE = (100, 30)
+
+
+def installed_command() -> str:
+    """The `autograd-tutor` a user runs: beside this interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "autograd-tutor"
+    found = str(beside) if beside.exists() else shutil.which("autograd-tutor")
+    if found is None:
+        pytest.fail("the autograd-tutor command is not installed (pip install -e .)")
+    return found
 
 
 def lesson_screen(pilot: Pilot) -> LessonScreen:

@@ -5,24 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from .helpers import FIXTURES
+from .helpers import FIXTURES, installed_command
 
 TMUX = shutil.which("tmux")
-
-
-def installed_command() -> str:
-    beside = Path(sys.executable).parent / "autograd-tutor"
-    found = str(beside) if beside.exists() else shutil.which("autograd-tutor")
-    if found is None:
-        pytest.fail("the autograd-tutor command is not installed (pip install -e .)")
-    return found
 
 
 class Tmux:

@@ -14,28 +14,19 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from .helpers import FIXTURES
+from .helpers import FIXTURES, installed_command
 
 TMUX = shutil.which("tmux")
 WORKER_READY = 90.0  # the first start imports torch: slow on a cold, loaded machine
 STEP = 20.0  # anything else the app is asked to do
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
-
-
-def installed_command() -> str:
-    beside = Path(sys.executable).parent / "autograd-tutor"
-    found = str(beside) if beside.exists() else shutil.which("autograd-tutor")
-    if found is None:
-        pytest.fail("the autograd-tutor command is not installed (pip install -e .)")
-    return found
 
 
 class Terminal:
