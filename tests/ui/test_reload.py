@@ -34,8 +34,15 @@ async def test_open_lesson_reloads_on_save_and_survives_a_broken_save(
         new = app.states[str(path)]
         assert len(new.cells) == len(state.cells) + 1
         assert new.run is state.run  # same session: the learner's variables survive
+
         # An unchanged cell keeps its output on the reloaded screen.
-        await wait_for(pilot, lambda: cell_text(pilot, 0) == first_output, 10, "the new screen")
+        def shows_first_output() -> bool:
+            try:
+                return cell_text(pilot, 0) == first_output
+            except (IndexError, AssertionError):
+                return False  # the new screen is still being composed
+
+        await wait_for(pilot, shows_first_output, 10, "the new screen")
 
         path.write_text("---\ntitle: [broken\n---\n")
         await wait_for(

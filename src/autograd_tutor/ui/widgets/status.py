@@ -22,7 +22,10 @@ class StatusBar(Horizontal):
         self.watch(self.app, "worker_status", self._show_worker)
 
     def _show_worker(self, status: str) -> None:
-        worker = self.query_one(".status-worker", Static)
+        found = self.query(".status-worker").results(Static)
+        worker = next(found, None)
+        if worker is None:
+            return  # a bar being composed or torn down while a screen switches
         worker.update(status)
         worker.set_class(status.startswith("sandbox: partial"), "-partial")
         worker.set_class(status.startswith("worker failed"), "-failed")
