@@ -34,6 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# Shared with the worker benchmark (same folder: run as `python bench/bench_ui.py`).
+from bench_worker import jupyter_round_trip, timed  # noqa: E402
 from textual import events
 from textual.app import App
 
@@ -81,12 +83,6 @@ def row(name: str, ours: str, baseline: str, ratio: str, target: str) -> None:
 def compare(name: str, ours: float, label: str, base: float, target: str) -> None:
     """A row for a figure and its baseline, both in seconds, shown in ms."""
     row(name, ms(ours), f"{label} {ms(base)}", f"{ours / base:.2f}x (+{ms(ours - base)})", target)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def ms(seconds: float) -> str:
@@ -283,25 +279,6 @@ def make_tutor(host: WorkerHost, lesson: Path) -> Callable[[], App[Any]]:
     return make
 
 
-def jupyter_round_trip(n: int) -> float | None:
-    try:
-        from jupyter_client.manager import start_new_kernel
-    except ImportError:
-        return None
-    km, kc = start_new_kernel(kernel_name="python3")
-    try:
-
-        def run() -> None:
-            kc.execute_interactive("1 + 1", timeout=30, output_hook=lambda m: None)
-
-        run()
-        samples = [timed(run) for _ in range(n)]
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-    return statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -351,7 +328,7 @@ def main() -> None:
         session.run("1 + 1")
         raw = statistics.median(timed(lambda: session.run("1 + 1")) for _ in range(200))
         session.close()
-        kernel = jupyter_round_trip(100)
+        kernel = jupyter_round_trip(100, "1 + 1")
         tutor = asyncio.run(
             in_process(
                 make_tutor(host, lesson),

@@ -53,16 +53,17 @@ def first_result() -> float:
     return timed(go)
 
 
-def jupyter_round_trip(n: int) -> float | None:
+def jupyter_round_trip(n: int, code: str = "1") -> float | None:
+    """Median round trip of `code` in a Jupyter kernel, or None without jupyter_client."""
     try:
         from jupyter_client.manager import start_new_kernel
     except ImportError:
         return None
     km, kc = start_new_kernel(kernel_name="python3")
     try:
-        kc.execute_interactive("1", timeout=30)
+        kc.execute_interactive(code, timeout=30)
         samples = [
-            timed(lambda: kc.execute_interactive("1", timeout=30, output_hook=lambda m: None))
+            timed(lambda: kc.execute_interactive(code, timeout=30, output_hook=lambda m: None))
             for _ in range(n)
         ]
     finally:
