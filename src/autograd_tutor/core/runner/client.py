@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,8 +23,22 @@ from pathlib import Path
 from typing import Any
 
 from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner.processes import PR_SET_DUMPABLE, prctl
+from autograd_tutor.core.runner.protocol import (
+    DEFAULT_TIMEOUT,
+    GRACE_SECONDS,
+    WARM_UP_SECONDS,
+    Deadline,
+)
 
-DEFAULT_TIMEOUT = 30.0
+# Every wait on another process has a deadline (seconds). Past one, that process is taken
+# for dead: it is killed, and the caller hears so in words instead of waiting for ever.
+READY_SECONDS = 180.0  # the host's `import torch` (about 1 s; far more on a loaded machine)
+FORK_SECONDS = 60.0  # host and relay answering a new session (the host may be mid-import)
+ASK_SECONDS = 15.0  # inspect and graph: they read the namespace, they run no code
+SEND_SECONDS = 10.0  # a request that cannot even be written
+ANSWER_SLACK = 10.0  # beyond the relay's own deadlines, before the client gives up on it
+STOPPED_ANSWERING = "the worker stopped answering; its session was ended"
 EventHandler = Callable[[dict[str, Any]], None]
 # Only these variables reach the worker: a cell must not read the app's secrets.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV")
@@ -35,12 +50,7 @@ class WorkerError(RuntimeError):
 
 def _undumpable() -> None:
     """Make the app's memory and /proc/PID/environ unreadable to other processes."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError):
-        pass
+    prctl(PR_SET_DUMPABLE, 0)
 
 
 def _matplotlib_cache() -> Path:
@@ -104,7 +114,12 @@ class WorkerHost:
             if self._ready is None:
                 assert self._control is not None
                 try:
-                    reply = protocol.recv(self._control)
+                    reply = protocol.recv(self._control, time.monotonic() + READY_SECONDS)
+                except Deadline:
+                    self._abandon()
+                    raise WorkerError(
+                        f"the worker did not start within {READY_SECONDS:.0f} s"
+                    ) from None
                 except (protocol.ChannelClosed, OSError):
                     raise WorkerError(f"the worker did not start: {self._stderr()}") from None
                 if reply.get("ev") != "ready":
@@ -141,15 +156,32 @@ class WorkerHost:
         with self._lock:
             if self._control is None or self._closed:
                 raise WorkerError("the worker host is closed")
+            deadline = time.monotonic() + FORK_SECONDS
             try:
                 request = json.dumps({"op": "session", "settings": settings}).encode()
                 socket.send_fds(self._control, [request], [theirs.fileno()])
                 theirs.close()
-                protocol.recv(self._control)  # the host's {ev: session, pid}
-                hello = protocol.recv(mine)
+                relay_pid = protocol.recv(self._control, deadline).get("pid", 0)
+                relay = _Relay(relay_pid)
+                hello = protocol.recv(mine, deadline)
+            except Deadline:
+                # A host that does not answer is stuck: the next session gets a new one.
+                self._abandon()
+                mine.close()
+                raise WorkerError("the worker stopped answering; it will be restarted") from None
             except (protocol.ChannelClosed, OSError):
+                mine.close()
                 raise WorkerError(f"the worker stopped: {self._stderr()}") from None
-        return Session(mine, hello)
+        return Session(mine, hello, relay)
+
+    def _abandon(self) -> None:
+        """Kill a host that stopped answering; the next start() makes a new one."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+        if self._control is not None:
+            self._control.close()
+        self._proc, self._control, self._ready = None, None, None
 
     def _stderr(self) -> str:
         self._log.seek(0)
@@ -187,8 +219,10 @@ class WorkerHost:
 class Session:
     """One namespace in one confined cell process."""
 
-    def __init__(self, sock: socket.socket, hello: dict[str, Any]) -> None:
+    def __init__(self, sock: socket.socket, hello: dict[str, Any], relay: _Relay) -> None:
+        sock.settimeout(SEND_SECONDS)  # bounds sends; reads select first (protocol.recv)
         self._sock = sock
+        self._relay = relay
         self._send_lock = threading.Lock()
         self._ids = itertools.count(1)
         self.pid: int = hello.get("pid", 0)
@@ -223,13 +257,19 @@ class Session:
             "output_limit": output_limit,
         }
         started = time.monotonic()
+        # Until the cell starts, the relay allows it WARM_UP_SECONDS more; after, the timeout
+        # and the grace of its SIGINT. Past those (and a slack), the relay itself is stuck.
+        deadline = started + timeout + WARM_UP_SECONDS + GRACE_SECONDS + ANSWER_SLACK
         out: dict[str, list[str]] = {"stdout": [], "stderr": []}
         plots: dict[str, dict[str, Any]] = {}
         try:
             self._send(message)
             while True:
-                event = protocol.recv(self._sock)
+                event = protocol.recv(self._sock, deadline)
                 kind = event.get("ev")
+                if kind == "started" and event.get("id") == cell_id:
+                    deadline = time.monotonic() + timeout + GRACE_SECONDS + ANSWER_SLACK
+                    continue
                 if kind == "stream" and event.get("id") == cell_id:
                     out[event["name"]].append(event["text"])
                 elif kind == "plot" and event.get("id") == cell_id:
@@ -240,10 +280,14 @@ class Session:
                     continue
                 if on_event:
                     on_event(event)
+        except Deadline:
+            self._end()
+            event = {"ev": "ended", "status": "crashed", "cause": STOPPED_ANSWERING}
         except (protocol.ChannelClosed, OSError):
+            self._end()
             event = {"ev": "ended", "status": "crashed", "cause": "the worker process disappeared"}
         if event["ev"] == "ended":
-            self.alive = False
+            self._end()
             event.setdefault("value", None)
             event["error"] = None
             event["session_ended"] = True
@@ -266,11 +310,29 @@ class Session:
                 pass
 
     def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
-        self._send(message)
-        while True:
-            event = protocol.recv(self._sock)
-            if event.get("ev") == message["op"]:
-                return event
+        if not self.alive:
+            raise WorkerError("this session has ended; start a new one")
+        deadline = time.monotonic() + ASK_SECONDS
+        try:
+            self._send(message)
+            while True:
+                event = protocol.recv(self._sock, deadline)
+                if event.get("ev") == message["op"]:
+                    return event
+                if event.get("ev") == "ended":
+                    raise protocol.ChannelClosed(event.get("cause", "the session ended"))
+        except Deadline:
+            self._end()
+            raise WorkerError(STOPPED_ANSWERING) from None
+        except (protocol.ChannelClosed, OSError) as e:
+            self._end()
+            raise WorkerError(f"the session ended: {e}") from None
+
+    def _end(self) -> None:
+        """This session is over: make sure nothing of it lives on, even a stuck relay."""
+        if self.alive:
+            self.alive = False
+            self._relay.kill()  # the cell process follows (PR_SET_PDEATHSIG, pid namespace)
 
     def inspect(self) -> list[dict[str, Any]]:
         """The namespace's tensors (name, shape, requires_grad, is_leaf, grad, grad_fn...)."""
@@ -284,6 +346,38 @@ class Session:
             try:
                 self._send({"op": "shutdown"})
             except OSError:
-                pass
+                self._relay.kill()
         self.alive = False
         self._sock.close()
+        self._relay.release()
+
+
+class _Relay:
+    """A handle on a session's relay process that can kill it without racing pid reuse.
+
+    The host reaps relays automatically, so a bare pid could name another process by the
+    time we kill it; a pidfd (Linux 5.3+) always names this one. Older kernels fall back
+    to the pid, which the session's own socket tells us is still in use."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._fd: int | None = None
+        if pid > 0 and hasattr(os, "pidfd_open"):
+            try:
+                self._fd = os.pidfd_open(pid)
+            except OSError:
+                self._fd = None
+
+    def kill(self) -> None:
+        try:
+            if self._fd is not None:
+                signal.pidfd_send_signal(self._fd, signal.SIGKILL)
+            elif self.pid > 0:
+                os.kill(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass  # already gone
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -17,7 +17,8 @@ import sys
 import time
 
 from autograd_tutor.core.runner import protocol
-from autograd_tutor.core.runner.relay import die_with_parent, run_relay
+from autograd_tutor.core.runner.processes import die_with_parent
+from autograd_tutor.core.runner.relay import run_relay
 
 MPL_BACKEND = "module://autograd_tutor.core.runner.mpl_backend"
 

@@ -9,7 +9,9 @@ timeouts with SIGINT then SIGKILL, and report a segfault or os._exit as a `crash
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -20,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner.channel import Channel, read_available
+from autograd_tutor.core.runner.processes import describe_exit, die_with_parent, reap
+from autograd_tutor.core.runner.protocol import DEFAULT_TIMEOUT, GRACE_SECONDS, WARM_UP_SECONDS
 from autograd_tutor.core.runner.sandbox import (
     SandboxConfig,
     SandboxReport,
@@ -27,17 +32,8 @@ from autograd_tutor.core.runner.sandbox import (
     enter_namespaces,
 )
 
-GRACE_SECONDS = 1.0  # after SIGINT, how long a stuck native call gets before SIGKILL
+CONFINE_SECONDS = 30.0  # confinement takes milliseconds; a hang there is a dead session
 STREAM_EVERY = 0.03  # coalesce output into one event per 30 ms
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL us when our parent dies (even by SIGKILL)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 @dataclass
@@ -47,7 +43,7 @@ class Running:
     id: Any
     deadline: float
     out_cap: int
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
     started: bool = False
     interrupt_held: bool = False
     sent: int = 0
@@ -58,8 +54,19 @@ class Running:
 
 
 class Relay:
+    """Moves frames and bytes between the client and the cell process; never blocks.
+
+    Every descriptor is non-blocking and every wait is the one `select()` in `serve`, with
+    a timeout while a cell runs: output, `done`, an interrupt and a deadline can arrive in
+    any order, in the same round or in different ones, and none of them can stall the rest.
+    """
+
+    # Which ready descriptor is handled first is the kernel's choice; tests swap in a
+    # selector that picks the worst order, to prove that no order can stall the loop.
+    selector_class: type[selectors.BaseSelector] = selectors.DefaultSelector
+
     def __init__(self, client: socket.socket, config: SandboxConfig, report: SandboxReport) -> None:
-        self.client = client
+        self.client = Channel(client)
         self.config = config
         self.report = report
         self.running: Running | None = None
@@ -80,7 +87,7 @@ class Relay:
                 for fd in (out_r, out_w, err_r, err_w):
                     os.close(fd)
                 mine.close()
-                self.client.close()
+                self.client.sock.close()
                 # Only fds 0-2 and the channel reach learner code: nothing inherited by accident.
                 os.dup2(theirs.fileno(), 3)
                 theirs.close()
@@ -98,34 +105,41 @@ class Relay:
         for fd in (out_w, err_w):
             os.close(fd)
         theirs.close()
-        self.cell = mine
         self.pipes = {out_r: "stdout", err_r: "stderr"}
-        confined = protocol.recv(mine)  # ChannelClosed if confinement killed the process
+        for fd in self.pipes:
+            os.set_blocking(fd, False)
+        # ChannelClosed if confinement killed the process, Deadline if it hangs.
+        confined = protocol.recv(mine, time.monotonic() + CONFINE_SECONDS)
         self.report = SandboxReport.from_json(confined["sandbox"])
+        self.cell = Channel(mine)
 
     # -- the loop -------------------------------------------------------------------------
 
     def serve(self) -> None:
-        sel = selectors.DefaultSelector()
-        sel.register(self.client, selectors.EVENT_READ, "client")
-        sel.register(self.cell, selectors.EVENT_READ, "cell")
+        sel = self.selector_class()
+        sel.register(self.client, selectors.EVENT_READ, self._from_client)
+        sel.register(self.cell, selectors.EVENT_READ, self._from_cell)
         for fd in self.pipes:
-            sel.register(fd, selectors.EVENT_READ, "pipe")
-        protocol.send(
-            self.client, {"ev": "hello", "pid": self.pid, "sandbox": self.report.to_json()}
-        )
-        while True:
-            for key, _ in sel.select(self._wait()):
-                if key.data == "client":
-                    if not self._from_client():
-                        return
-                elif key.data == "cell":
-                    if not self._from_cell():
-                        self._cell_died(sel)
-                        return
-                elif not self._read_pipe(key.fd):
-                    sel.unregister(key.fd)
-            self._tick()
+            sel.register(fd, selectors.EVENT_READ, self._from_pipe)
+        self.client.send({"ev": "hello", "pid": self.pid, "sandbox": self.report.to_json()})
+        writing = {self.client: False, self.cell: False}
+        try:
+            while True:
+                for channel, was in writing.items():  # ask for room to write only when needed
+                    if channel.wants_write != was:
+                        writing[channel] = channel.wants_write
+                        mask = selectors.EVENT_READ | (selectors.EVENT_WRITE * (not was))
+                        sel.modify(channel, mask, sel.get_key(channel).data)
+                for key, events in sel.select(self._wait()):
+                    if events & selectors.EVENT_WRITE:
+                        key.fileobj.flush()
+                    if events & selectors.EVENT_READ:
+                        key.data(key, sel)
+                self._tick()
+        except ClientGone:
+            return
+        except CellGone:
+            self._cell_died()
 
     def _wait(self) -> float | None:
         run = self.running
@@ -136,66 +150,79 @@ class Relay:
             wake = min(wake, STREAM_EVERY)
         return max(wake, 0.0)
 
-    def _from_client(self) -> bool:
+    def _from_client(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
         try:
-            msg = protocol.recv(self.client)
-        except (protocol.ChannelClosed, OSError):
-            return False  # the app went away: end the session
+            messages = self.client.read()
+        except protocol.ChannelClosed:
+            raise ClientGone from None  # the app went away: end the session
+        for msg in messages:
+            self._client_message(msg)
+
+    def _client_message(self, msg: dict[str, Any]) -> None:
         op = msg.get("op")
         if op == "run":
-            timeout = float(msg.get("timeout") or 30)
+            timeout = float(msg.get("timeout") or DEFAULT_TIMEOUT)
             cap = int(msg.get("output_limit") or 64 * 1024)
             # Until the cell says `started` (it may still be finishing its warm-up imports),
             # allow a generous margin; the real deadline is set then.
             self.running = Running(
-                msg.get("id"), time.monotonic() + timeout + 60, cap, timeout=timeout
+                msg.get("id"), time.monotonic() + timeout + WARM_UP_SECONDS, cap, timeout=timeout
             )
         elif op == "interrupt":
             if self.running and self.running.started:
                 os.kill(self.pid, signal.SIGINT)
             elif self.running:
                 self.running.interrupt_held = True  # the cell process is still warming up
-            return True
+            return
         elif op == "shutdown":
-            return False
-        protocol.send(self.cell, msg)
-        return True
+            raise ClientGone
+        self._to_cell(msg)
 
-    def _from_cell(self) -> bool:
+    def _to_cell(self, msg: dict[str, Any]) -> None:
         try:
-            msg = protocol.recv(self.cell)
-        except (protocol.ChannelClosed, OSError):
-            return False
-        if msg.get("ev") == "started" and self.running:
-            self.running.started = True
-            self.running.deadline = time.monotonic() + self.running.timeout
-            if self.running.interrupt_held:
+            self.cell.send(msg)
+        except protocol.ChannelClosed:
+            raise CellGone from None
+
+    def _to_client(self, msg: dict[str, Any]) -> None:
+        try:
+            self.client.send(msg)
+        except protocol.ChannelClosed:
+            raise ClientGone from None
+
+    def _from_cell(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
+        try:
+            messages = self.cell.read()
+        except protocol.ChannelClosed:
+            raise CellGone from None
+        for msg in messages:
+            self._cell_message(msg)
+
+    def _cell_message(self, msg: dict[str, Any]) -> None:
+        run = self.running
+        if msg.get("ev") == "started" and run:
+            run.started = True
+            run.deadline = time.monotonic() + run.timeout
+            if run.interrupt_held:
                 os.kill(self.pid, signal.SIGINT)
-            return True
-        if msg.get("ev") == "done" and self.running:
-            self._drain_pipes()
-            run = self.running
+        elif msg.get("ev") == "done" and run:
+            self._drain_pipes()  # what the cell printed before `done` belongs to this cell
             msg["output_truncated"] = run.truncated
             if run.timed_out:
                 msg["status"] = "timeout"
                 msg["namespace_kept"] = True
             self.running = None
-        protocol.send(self.client, msg)
-        return True
+        self._to_client(msg)
 
-    def _read_pipe(self, fd: int) -> bool:
-        """Read what a pipe has; False at end of file."""
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return True
-        if data:
-            self._consume(self.pipes[fd], data)
-        return bool(data)
+    def _from_pipe(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
+        data, ended = read_available(key.fd)
+        self._consume(self.pipes[key.fd], data)
+        if ended:
+            sel.unregister(key.fd)
 
     def _consume(self, name: str, data: bytes) -> None:
         run = self.running
-        if run is None:
+        if run is None or not data:
             return  # output between cells (a background thread): dropped
         room = run.out_cap - run.sent
         if len(data) > room:
@@ -205,16 +232,9 @@ class Relay:
             run.pending[name] = run.pending.get(name, "") + self.decoders[name].decode(data)
 
     def _drain_pipes(self) -> None:
-        """Read what is already in the pipes without waiting for more."""
+        """Take what is already in the pipes, without waiting for more."""
         for fd, name in self.pipes.items():
-            os.set_blocking(fd, False)
-            try:
-                while data := os.read(fd, 65536):
-                    self._consume(name, data)
-            except BlockingIOError:
-                pass
-            finally:
-                os.set_blocking(fd, True)
+            self._consume(name, read_available(fd)[0])
         self._flush(force=True)
 
     def _flush(self, force: bool = False) -> None:
@@ -226,9 +246,7 @@ class Relay:
             return
         for name, text in run.pending.items():
             if text:
-                protocol.send(
-                    self.client, {"ev": "stream", "id": run.id, "name": name, "text": text}
-                )
+                self._to_client({"ev": "stream", "id": run.id, "name": name, "text": text})
         run.pending.clear()
         run.last_flush = now
 
@@ -247,44 +265,42 @@ class Relay:
             os.kill(self.pid, signal.SIGKILL)  # stuck in native code: the namespace is lost
             run.deadline = time.monotonic() + 3600
 
-    def _cell_died(self, sel: selectors.BaseSelector) -> None:
-        _, status = os.waitpid(self.pid, 0)
+    def _cell_died(self) -> None:
+        status = reap(self.pid)
         self._drain_pipes()  # output written just before the death still counts
         run = self.running
         if run and run.timed_out:
             state, cause = "timeout", "the cell did not stop after an interrupt and was killed"
+        elif status is None:
+            state, cause = "crashed", "the cell process closed its channel and was killed"
         else:
             state, cause = "crashed", describe_exit(status)
-        protocol.send(
-            self.client,
-            {
-                "ev": "ended",
-                "id": run.id if run else None,
-                "status": state,
-                "cause": cause,
-                "output_truncated": bool(run and run.truncated),
-            },
-        )
+        with contextlib.suppress(ClientGone):
+            self._to_client(
+                {
+                    "ev": "ended",
+                    "id": run.id if run else None,
+                    "status": state,
+                    "cause": cause,
+                    "output_truncated": bool(run and run.truncated),
+                }
+            )
+            # The client may be slow to read: give the last words a bounded chance to leave.
+            flush_before(self.client, time.monotonic() + GRACE_SECONDS)
 
 
-def describe_exit(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
-        meaning = {
-            "SIGSEGV": "segmentation fault",
-            "SIGKILL": "killed",
-            "SIGABRT": "aborted",
-            "SIGBUS": "bus error",
-            "SIGXCPU": "CPU time limit",
-            "SIGFPE": "arithmetic fault",
-        }
-        return f"{name} ({meaning[name]})" if name in meaning else name
-    code = os.waitstatus_to_exitcode(status)
-    return f"the process exited with code {code} (os._exit or a fatal error)"
+class ClientGone(Exception):
+    """The client closed its end or asked for shutdown: the session ends."""
+
+
+class CellGone(Exception):
+    """The cell process's channel closed: it died, or learner code closed it."""
+
+
+def flush_before(channel: Channel, deadline: float) -> None:
+    while channel.wants_write and (left := deadline - time.monotonic()) > 0:
+        if select.select([], [channel], [], left)[1]:
+            channel.flush()
 
 
 def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
@@ -308,11 +324,7 @@ def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
         relay = Relay(client, config, report)
         relay.start_cell_process()
         relay.serve()
-        try:
-            os.kill(relay.pid, signal.SIGKILL)
-            os.waitpid(relay.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        reap(relay.pid, wait=0)  # kills the cell process, and with it its pid namespace
     except BaseException:  # noqa: BLE001 - a relay must never fall back into the host's loop
         code = 1
     finally:

@@ -1,0 +1,114 @@
+"""A worker that stops answering is treated like a crash: plain words, a fresh session.
+
+Real worker processes; the relay is frozen with SIGSTOP (a stand-in for any way a process
+can stop answering), and learner code attacks the relay's channel from inside a cell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from autograd_tutor.core.runner import client
+from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[WorkerHost]:
+    with WorkerHost() as h:
+        h.wait_ready()
+        yield h
+
+
+@pytest.fixture
+def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client, "ANSWER_SLACK", 0.5)
+    monkeypatch.setattr(client, "ASK_SECONDS", 1.0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.timeout(60)
+def test_a_frozen_relay_ends_the_run_with_a_clear_cause(
+    host: WorkerHost, short_deadlines: None
+) -> None:
+    session = host.new_session()
+    relay_pid, cell_pid = session._relay.pid, session.pid
+
+    def freeze_relay(event: dict) -> None:
+        if event.get("ev") == "stream":
+            os.kill(relay_pid, signal.SIGSTOP)
+
+    started = time.monotonic()
+    result = session.run(
+        "import time\nprint('working', flush=True)\ntime.sleep(30)",
+        timeout=2,
+        on_event=freeze_relay,
+    )
+    assert result["status"] == "crashed"
+    assert result["cause"] == client.STOPPED_ANSWERING
+    assert result["session_ended"] and not session.alive
+    assert result["stdout"] == "working\n"
+    assert time.monotonic() - started < 2 + 1 + 0.5 + 5  # timeout + grace + slack, loaded
+    assert _wait_gone(relay_pid) and _wait_gone(cell_pid)  # nothing of it lives on
+    fresh = host.new_session()
+    assert fresh.run("1 + 1")["value"] == "2"
+    fresh.close()
+    session.close()
+
+
+@pytest.mark.timeout(60)
+def test_inspect_of_a_frozen_relay_gives_up(host: WorkerHost, short_deadlines: None) -> None:
+    session = host.new_session()
+    assert session.run("import torch\nx = torch.ones(2)")["status"] == "ok"
+    os.kill(session._relay.pid, signal.SIGSTOP)
+    with pytest.raises(WorkerError, match="stopped answering"):
+        session.inspect()
+    assert not session.alive
+    with pytest.raises(WorkerError):
+        session.graph("x")  # at once: the session is known to be over
+    session.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_cell_that_closes_the_channel_gets_a_fresh_session(host: WorkerHost) -> None:
+    session = host.new_session()
+    result = session.run("import os, time\nos.close(3)\ntime.sleep(30)", timeout=20)
+    assert result["status"] == "crashed"
+    assert "closed its channel" in result["cause"]
+    assert not session.alive
+    session.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_cell_that_writes_half_a_frame_still_times_out(host: WorkerHost) -> None:
+    """The relay must not wait for the rest of a frame that learner code began."""
+    session: Session = host.new_session()
+    started = time.monotonic()
+    result = session.run(
+        "import os, time\nos.write(3, b'\\x00\\x00\\x10\\x00{')\ntime.sleep(30)", timeout=1
+    )
+    assert result["status"] == "timeout"
+    assert time.monotonic() - started < 10
+    assert not session.alive  # the channel is spoiled: this session cannot be trusted again
+    session.close()
