@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_tutor import __version__
+from autograd_tutor.core.runner.protocol import DEFAULT_TIMEOUT
 
 COMMANDS = ("open", "run", "check", "new", "sandbox")
 EPILOG = """commands:
@@ -42,13 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("path", type=Path)
     run.add_argument("--json", action="store_true", help="one JSON record per code cell, per line")
     run.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"per cell (default {DEFAULT_TIMEOUT:g})",
     )
 
     chk = sub.add_parser("check", help="validate and run lessons like a test suite")
     chk.add_argument("paths", nargs="*", type=Path)
     chk.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per cell (default 30)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"per cell (default {DEFAULT_TIMEOUT:g})",
     )
 
     new = sub.add_parser("new", help="write a new lesson file")

@@ -16,13 +16,13 @@ from textual import work
 from textual.message import Message
 
 from autograd_tutor.core.lessonrun import make_record
-from autograd_tutor.core.runner.client import WorkerError
+from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerError
 from autograd_tutor.ui.state import CellState, LessonState
 
 if TYPE_CHECKING:
     from textual.app import App
 
-CELL_TIMEOUT = 30.0
+CELL_TIMEOUT = DEFAULT_TIMEOUT
 
 
 class CellStarted(Message):
