@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_wheel_carries_lessons(tmp_path: Path) -> None:
     built = subprocess.run(

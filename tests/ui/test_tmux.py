@@ -39,6 +39,7 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 def test_installed_command_in_tmux(tmp_path: Path) -> None:
     command = installed_command()

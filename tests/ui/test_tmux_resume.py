@@ -26,7 +26,7 @@ TMUX = shutil.which("tmux")
 WORKER_READY = 90.0  # the first start imports torch: slow on a cold, loaded machine
 STEP = 20.0  # anything else the app is asked to do
 
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(TMUX is None, reason="tmux is not installed")]
 
 
 class Terminal:
