@@ -129,3 +129,31 @@ def test_a_frozen_host_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
         session = h.new_session()
         assert session.run("2 * 21")["value"] == "42"
         session.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_lesson_goes_on_after_its_worker_stops_answering(
+    host: WorkerHost, short_deadlines: None, tmp_path
+) -> None:
+    """What `run`, `check` and the app do: the next cell gets a fresh session."""
+    from autograd_tutor.core.lessonrun import LessonRun
+    from autograd_tutor.core.parser import parse_text
+
+    path = tmp_path / "frozen.en.md"
+    text = "---\ntitle: Frozen\n---\n\n```python\nx = 1\n```\n\n```python\n"
+    text += "import time\nprint('tick', flush=True)\ntime.sleep(30)\n```\n\n```python\n2 + 2\n```\n"
+    path.write_text(text)
+    lesson = parse_text(text, path)
+    run = LessonRun(host, lesson)
+
+    def freeze(event: dict) -> None:
+        if event.get("ev") == "stream" and run.session is not None:
+            os.kill(run.session._relay.pid, signal.SIGSTOP)
+
+    first, second, third = lesson.cells
+    assert run.run_cell(first)["status"] == "ok"
+    frozen = run.run_cell(second, timeout=2, on_event=freeze)
+    assert (frozen["status"], frozen["cause"]) == ("crashed", client.STOPPED_ANSWERING)
+    after = run.run_cell(third)
+    assert (after["status"], after["value"], after["fresh_session"]) == ("ok", "4", True)
+    run.close()
