@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.css.query import NoMatches
 
 from .helpers import BASICS, cell_text, cells_done, open_lesson, wait_for
 
@@ -39,7 +40,7 @@ async def test_open_lesson_reloads_on_save_and_survives_a_broken_save(
         def shows_first_output() -> bool:
             try:
                 return cell_text(pilot, 0) == first_output
-            except (IndexError, AssertionError):
+            except (IndexError, AssertionError, NoMatches):
                 return False  # the new screen is still being composed
 
         await wait_for(pilot, shows_first_output, 10, "the new screen")
