@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from autograd_tutor.core.lesson import CodeCell, Lesson
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, Session, WorkerHost
+from autograd_tutor.core.runner.sandbox.config import TOO_BROAD
 
 MEMORY_ADVICE = (
     "The cell ran out of memory. The session may still hold most of it: "
@@ -78,9 +80,23 @@ def make_record(cell: CodeCell, result: dict[str, Any], fresh: bool = False) -> 
         record["problems"] = result["problems"]  # a broken error-catalogue file of the author's
     if result.get("cause"):
         record["cause"] = result["cause"]
-    if status == "memory":
+    if status == "memory" and not result.get("session_ended"):
+        # A MemoryError inside the session; over the session's cap, the session is gone and
+        # the cause says so (the next cell gets a fresh one).
         record["advice"] = MEMORY_ADVICE
     return record
+
+
+def lesson_read_paths(lesson_path: Path, home: Path) -> list[Path]:
+    """What a lesson's cells may read: the lesson's folder, unless that folder is the home,
+    a folder above it, / or /tmp; then only the lesson file and an ``assets/`` folder beside
+    it (docs/authoring.md)."""
+    path = Path(lesson_path).resolve()
+    home = Path(home).resolve()
+    folder = path.parent
+    if folder in {home, *home.parents} or str(folder) in TOO_BROAD:
+        return [path, folder / "assets"]
+    return [folder]
 
 
 class LessonRun:
@@ -95,7 +111,8 @@ class LessonRun:
     def ensure_session(self) -> Session:
         if self.session is None or not self.session.alive:
             self.fresh = self.session is not None
-            self.session = self.host.new_session(read_paths=[self.lesson.path.parent])
+            paths = lesson_read_paths(self.lesson.path, self.host.home)
+            self.session = self.host.new_session(read_paths=paths)
         return self.session
 
     def run_cell(

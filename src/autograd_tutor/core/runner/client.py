@@ -72,8 +72,11 @@ def _close_result(pending: Future[Session]) -> None:
 class WorkerHost:
     """The warm host process; start() returns at once, sessions wait for it to be ready."""
 
-    def __init__(self, *, keep_spare: bool = True) -> None:
+    def __init__(self, *, keep_spare: bool = True, home: Path | None = None) -> None:
         self.keep_spare = keep_spare
+        # The home the sandbox keeps closed (with every folder above it): HOME does not
+        # reach the worker, so the relay is told explicitly. Tests pass a home-like folder.
+        self.home = Path(home or Path.home()).resolve()
         self._spares: dict[str, Future[Session]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-session")
         self._spare_lock = threading.Lock()
@@ -132,7 +135,7 @@ class WorkerHost:
     ) -> Session:
         """A fresh namespace. One spare per settings is forked ahead, so a restart or the
         next lesson gets its session at once instead of after two forks (~20-40 ms)."""
-        settings = {"read_paths": [str(p) for p in read_paths], **limits}
+        settings = {"read_paths": [str(p) for p in read_paths], "home": str(self.home), **limits}
         key = json.dumps(settings, sort_keys=True)
         with self._spare_lock:
             pending = self._spares.pop(key, None)

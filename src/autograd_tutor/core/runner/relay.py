@@ -28,6 +28,7 @@ from autograd_tutor.core.runner.protocol import DEFAULT_TIMEOUT, GRACE_SECONDS, 
 from autograd_tutor.core.runner.sandbox import (
     SandboxConfig,
     SandboxReport,
+    close_fds_from,
     confine_cell,
     enter_namespaces,
 )
@@ -91,7 +92,8 @@ class Relay:
                 # Only fds 0-2 and the channel reach learner code: nothing inherited by accident.
                 os.dup2(theirs.fileno(), 3)
                 theirs.close()
-                os.closerange(4, os.sysconf("SC_OPEN_MAX"))
+                # Except the mount plan's copies, which confine_cell mounts and then closes.
+                close_fds_from(4, keep=self.config.plan.fds() if self.config.plan else [])
                 theirs = socket.socket(fileno=3)
                 confine_cell(self.config, self.report)
                 # The relay reports what the cell process really got, not what was planned.
@@ -315,14 +317,17 @@ def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
         read_paths = [Path(p) for p in settings.get("read_paths", [])]
         if os.environ.get("MPLCONFIGDIR"):
             read_paths.append(Path(os.environ["MPLCONFIGDIR"]))
-        config = SandboxConfig(scratch=scratch, read_paths=read_paths)
-        for key in ("memory_bytes", "cpu_seconds", "file_bytes", "open_files", "processes"):
+        home = Path(settings["home"]) if settings.get("home") else None
+        config = SandboxConfig(scratch=scratch, read_paths=read_paths, home=home)
+        limits = ("memory_bytes", "cpu_seconds", "file_bytes", "open_files", "processes")
+        for key in (*limits, "scratch_bytes"):
             if settings.get(key):
                 setattr(config, key, int(settings[key]))
         report = SandboxReport(active=[], missing={})
-        enter_namespaces(report)
+        enter_namespaces(report, config)  # root copies the cell's mounts, then is nobody
         relay = Relay(client, config, report)
         relay.start_cell_process()
+        config.plan.close()  # the cell has its own copies
         relay.serve()
         reap(relay.pid, wait=0)  # kills the cell process, and with it its pid namespace
     except BaseException:  # noqa: BLE001 - a relay must never fall back into the host's loop

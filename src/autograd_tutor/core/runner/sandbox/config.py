@@ -1,0 +1,73 @@
+"""What the sandbox is asked for (SandboxConfig) and what it got (SandboxReport)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The unprivileged uid/gid that root's cells are outside their user namespace ("nobody").
+NOBODY = 65534
+MiB = 1024**2
+# Folders too wide to hand to a cell even when a lesson lives there: they hold other
+# people's or other programs' files. The home and every folder that contains it are added.
+TOO_BROAD = ("/", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", "/home", "/root")
+
+
+@dataclass
+class SandboxConfig:
+    scratch: Path  # host folder: the cell's cwd only where there is no mount namespace
+    read_paths: list[Path]  # extra read-only paths (the lesson's folder, the matplotlib cache)
+    home: Path | None = None  # the app's home: never readable, nor any folder above it
+    memory_bytes: int = 2 * 1024**3  # RLIMIT_DATA: the memory knob that works with torch
+    cpu_seconds: int = 3600  # RLIMIT_CPU soft (hard = soft + 5)
+    file_bytes: int = 64 * MiB  # RLIMIT_FSIZE
+    open_files: int = 256  # RLIMIT_NOFILE
+    processes: int = 64  # RLIMIT_NPROC (counts threads); pid_max for root, see limits.py
+    scratch_bytes: int = 256 * MiB  # size of the scratch tmpfs (cwd, HOME, TMPDIR, /tmp)
+    shm_bytes: int = 64 * MiB  # size of /dev/shm (multiprocessing, DataLoader workers)
+    plan: Any = None  # the mount plan, made in the relay by enter_namespaces (mounts.py)
+
+    def home_dir(self) -> Path:
+        if self.home is not None:
+            return Path(self.home).resolve()
+        try:
+            return Path(pwd.getpwuid(os.geteuid()).pw_dir).resolve()
+        except KeyError:
+            return Path("/")
+
+    def too_broad(self) -> set[Path]:
+        home = self.home_dir()
+        return {Path(p) for p in TOO_BROAD} | {home, *home.parents}
+
+    def granted_reads(self) -> list[Path]:
+        """read_paths less any that would open the home, a folder above it, /tmp or /."""
+        broad = self.too_broad()
+        return [Path(p) for p in self.read_paths if Path(p).resolve() not in broad]
+
+
+@dataclass
+class SandboxReport:
+    active: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # protection -> why it is missing
+
+    @property
+    def full(self) -> bool:
+        return bool(self.active) and not self.missing
+
+    def summary(self) -> str:
+        if self.full:
+            return "sandbox: full"
+        if not self.active and not self.missing:
+            return "sandbox: not applied"
+        reasons = "; ".join(f"no {name} ({why})" for name, why in self.missing.items())
+        return f"sandbox: partial — {reasons}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"active": list(self.active), "missing": dict(self.missing)}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SandboxReport:
+        return cls(active=list(d.get("active", [])), missing=dict(d.get("missing", {})))

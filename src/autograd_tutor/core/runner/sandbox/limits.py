@@ -1,0 +1,98 @@
+"""In the cell process: rlimits, the pid namespace's own pid_max, and no capabilities left."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+
+from autograd_tutor.core.runner.sandbox.config import SandboxConfig, SandboxReport
+from autograd_tutor.core.runner.sandbox.kernel import kernel_at_least, libc, why, write
+
+# The kernel reuses pids from 300 upwards after the first wrap, and refuses pid_max < 301.
+RESERVED_PIDS = 300
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def set_rlimits(config: SandboxConfig, report: SandboxReport) -> None:
+    limits = {
+        "RLIMIT_DATA": (resource.RLIMIT_DATA, config.memory_bytes, config.memory_bytes),
+        "RLIMIT_CPU": (resource.RLIMIT_CPU, config.cpu_seconds, config.cpu_seconds + 5),
+        "RLIMIT_FSIZE": (resource.RLIMIT_FSIZE, config.file_bytes, config.file_bytes),
+        "RLIMIT_NOFILE": (resource.RLIMIT_NOFILE, config.open_files, config.open_files),
+        "RLIMIT_NPROC": (resource.RLIMIT_NPROC, config.processes, config.processes),
+        "RLIMIT_CORE": (resource.RLIMIT_CORE, 0, 0),  # no core files in scratch
+    }
+    failed = []
+    for name, (which, soft, hard) in limits.items():
+        try:
+            # Only ever lower a limit: raising the hard one needs privileges we no longer have.
+            _, cur_hard = resource.getrlimit(which)
+            if cur_hard != resource.RLIM_INFINITY:
+                hard = min(hard, cur_hard)
+            resource.setrlimit(which, (min(soft, hard), hard))
+        except (OSError, ValueError) as e:
+            failed.append(f"{name}: {e}")
+    if failed:
+        report.missing["rlimits"] = "; ".join(failed)
+    else:
+        report.active.append("rlimits")
+
+
+def limit_pids(processes: int, report: SandboxReport) -> None:
+    """Cap the tasks of the pid namespace with its own pid_max (Linux >= 6.14).
+
+    RLIMIT_NPROC does not bind uid 0 (the kernel exempts the root user even inside a user
+    namespace), so for root this is the only fork-bomb bound. pid_max counts threads too and
+    cannot go below 301; we use 300 + processes so that after pids wrap (they restart at 300)
+    ``processes`` slots remain: at most 299 + processes tasks at once.
+    """
+    root = os.getuid() == 0
+    # On older kernels the file is the machine-wide pid_max, and root in a user namespace
+    # still owns it: never write it unless it is known to be per namespace and ours.
+    if "pid namespace" not in report.active or os.getpid() != 1:
+        reason = "this is not pid 1 of a new pid namespace"
+    elif not kernel_at_least(6, 14):
+        reason = f"kernel {os.uname().release} has no per-namespace pid_max (6.14+)"
+    else:
+        pid_max = RESERVED_PIDS + processes
+        try:
+            write("/proc/sys/kernel/pid_max", str(pid_max))
+            report.active.append(f"pid limit (pid_max {pid_max})")
+            return
+        except OSError as e:
+            reason = f"writing pid_max: {why(e)}"
+    if root:
+        report.missing["process limit"] = f"RLIMIT_NPROC does not bind root, and {reason}"
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+
+def drop_capabilities(report: SandboxReport) -> None:
+    """Give up every capability the user namespace gave us, for good (bounding set too).
+
+    Without this, root inside could unmount the binds or mount an unbounded tmpfs where
+    Landlock is missing; with an empty bounding set and no_new_privs, nothing it executes
+    gets capabilities back.
+    """
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            last = int(f.read())
+    except (OSError, ValueError):
+        last = 63
+    for cap in range(last + 1):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the kernel's last: ignored
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        report.missing["capabilities"] = why(OSError(ctypes.get_errno(), ""))
+    else:
+        report.active.append("no capabilities")
