@@ -197,12 +197,12 @@ def test_host_unix_sockets_are_unreachable(host: WorkerHost, tmp_path: Path) -> 
                 "try:\n    s.connect(SOCK); r = 'ok'\n"
                 "except OSError as e:\n    r = errno.errorcode.get(e.errno, str(e.errno))\n"
                 "print(json.dumps({'connect': r, 'run': os.path.exists('/run'),"
-                " 'var/run': os.path.exists('/var/run'), 'home': os.path.exists('/home')}))",
+                " 'var/run': os.path.exists('/var/run'), 'var': os.path.exists('/var')}))",
                 SOCK=str(path),
             )
         finally:
             session.close()
-        assert got == {"connect": "ENOENT", "run": False, "var/run": False, "home": False}, got
+        assert got == {"connect": "ENOENT", "run": False, "var/run": False, "var": False}, got
         with pytest.raises(BlockingIOError):
             listener.accept()  # nothing ever reached it
     finally:
