@@ -17,6 +17,7 @@ import sys
 import time
 
 from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner.cgroups import STALE_SECONDS, RelayWatch, sweep
 from autograd_tutor.core.runner.processes import die_with_parent
 from autograd_tutor.core.runner.relay import run_relay
 
@@ -71,9 +72,15 @@ def serve(control: socket.socket) -> None:
     # One slow import at a time, and only after a quiet second, so that a session asked
     # for meanwhile waits at most for one import, not for all of them.
     to_warm = list(SLOW_IMPORTS)
+    relays = RelayWatch()  # removes a session's cgroups once its relay is gone
     while True:
-        if to_warm and not select.select([control], [], [], IDLE_BEFORE_WARMING)[0]:
-            warm_one(to_warm.pop(0))
+        due = (relays.timeout(), IDLE_BEFORE_WARMING if to_warm else None)
+        wait = min((t for t in due if t is not None), default=None)
+        ready = select.select([control, *relays.fds], [], [], wait)[0]
+        relays.handle(ready)
+        if control not in ready:
+            if not ready and to_warm:
+                warm_one(to_warm.pop(0))
             continue
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
@@ -88,9 +95,10 @@ def serve(control: socket.socket) -> None:
             continue
         pid = os.fork()
         if pid == 0:
-            control.close()
+            control.close()  # (the pidfds of other relays: the cell process closes them)
             run_relay(fds[0], request.get("settings", {}))
         os.close(fds[0])
+        relays.add(pid)
         protocol.send(control, {"ev": "session", "pid": pid})
 
 
@@ -107,6 +115,7 @@ def main() -> None:
     except BaseException as exc:  # noqa: BLE001 - tell the app why, instead of dying silently
         protocol.send(control, {"ev": "error", "message": f"{type(exc).__name__}: {exc}"})
         return
+    sweep(min_age=STALE_SECONDS)  # session cgroups an app killed earlier left behind
     protocol.send(control, {"ev": "ready", **info})
     serve(control)
 

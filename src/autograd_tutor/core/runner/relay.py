@@ -32,6 +32,7 @@ from autograd_tutor.core.runner.sandbox import (
     confine_cell,
     enter_namespaces,
 )
+from autograd_tutor.core.runner.sessioncaps import SessionCaps
 
 CONFINE_SECONDS = 30.0  # confinement takes milliseconds; a hang there is a dead session
 STREAM_EVERY = 0.03  # coalesce output into one event per 30 ms
@@ -66,10 +67,19 @@ class Relay:
     # selector that picks the worst order, to prove that no order can stall the loop.
     selector_class: type[selectors.BaseSelector] = selectors.DefaultSelector
 
-    def __init__(self, client: socket.socket, config: SandboxConfig, report: SandboxReport) -> None:
+    def __init__(
+        self,
+        client: socket.socket,
+        config: SandboxConfig,
+        report: SandboxReport,
+        caps: SessionCaps | None = None,
+    ) -> None:
         self.client = Channel(client)
         self.config = config
         self.report = report
+        # The session's memory and process caps (sessioncaps.py); none: nothing to watch.
+        self.caps = caps or SessionCaps(config.memory_bytes, config.processes)
+        self.over_cap = False
         self.running: Running | None = None
         self.decoders = {
             n: codecs.getincrementaldecoder("utf-8")("replace") for n in ("stdout", "stderr")
@@ -83,6 +93,7 @@ class Relay:
         if pid == 0:  # the cell process
             try:
                 die_with_parent()
+                self.caps.join(self.report)  # into the session's cgroup, before anything else
                 os.dup2(out_w, 1)
                 os.dup2(err_w, 2)
                 for fd in (out_r, out_w, err_r, err_w):
@@ -114,6 +125,7 @@ class Relay:
         confined = protocol.recv(mine, time.monotonic() + CONFINE_SECONDS)
         self.report = SandboxReport.from_json(confined["sandbox"])
         self.cell = Channel(mine)
+        self.caps.started(pid, self.report)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -145,11 +157,14 @@ class Relay:
 
     def _wait(self) -> float | None:
         run = self.running
+        check = self.caps.due_in(run is not None)  # the memory watchdog's next sample
         if run is None:
-            return None
+            return check
         wake = run.deadline - time.monotonic()
         if run.pending:
             wake = min(wake, STREAM_EVERY)
+        if check is not None:
+            wake = min(wake, check)
         return max(wake, 0.0)
 
     def _from_client(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
@@ -208,6 +223,9 @@ class Relay:
             if run.interrupt_held:
                 os.kill(self.pid, signal.SIGINT)
         elif msg.get("ev") == "done" and run:
+            if self.caps.poll(True, now=True):  # a child of the cell was OOM-killed
+                self._end_over_cap()
+                return  # `ended` (status memory) follows when the cell process is gone
             self._drain_pipes()  # what the cell printed before `done` belongs to this cell
             msg["output_truncated"] = run.truncated
             if run.timed_out:
@@ -252,8 +270,15 @@ class Relay:
         run.pending.clear()
         run.last_flush = now
 
+    def _end_over_cap(self) -> None:
+        if not self.over_cap:
+            self.over_cap = True
+            os.kill(self.pid, signal.SIGKILL)  # pid 1: its whole pid namespace goes too
+
     def _tick(self) -> None:
         run = self.running
+        if self.caps.poll(run is not None):
+            self._end_over_cap()
         if run is None:
             return
         self._flush()
@@ -271,7 +296,9 @@ class Relay:
         status = reap(self.pid)
         self._drain_pipes()  # output written just before the death still counts
         run = self.running
-        if run and run.timed_out:
+        if self.caps.hit_memory(status):
+            state, cause = "memory", self.caps.cause
+        elif run and run.timed_out:
             state, cause = "timeout", "the cell did not stop after an interrupt and was killed"
         elif status is None:
             state, cause = "crashed", "the cell process closed its channel and was killed"
@@ -324,8 +351,10 @@ def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
             if settings.get(key):
                 setattr(config, key, int(settings[key]))
         report = SandboxReport(active=[], missing={})
+        # While still privileged: the session's cgroup is made here, and joined by the cell.
+        caps = SessionCaps.setup(config, report, settings)
         enter_namespaces(report, config)  # root copies the cell's mounts, then is nobody
-        relay = Relay(client, config, report)
+        relay = Relay(client, config, report, caps)
         relay.start_cell_process()
         config.plan.close()  # the cell has its own copies
         relay.serve()
