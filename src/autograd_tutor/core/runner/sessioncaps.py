@@ -143,7 +143,7 @@ class SessionCaps:
         try:
             enabled = (own / "cgroup.subtree_control").read_text().split()
             if not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
-                return f"{own} has no memory and pids controllers to give"
+                return "no memory and pids controllers to give"
             if not {"memory", "pids"} <= set(enabled):
                 # Refused (EBUSY) while our own cgroup holds processes: the kernel lets only
                 # leaves hold processes once controllers are handed down.
