@@ -3,7 +3,7 @@
 A fork of a process that has already imported torch gives a fresh namespace in about
 10 ms instead of the ~1 s a new interpreter needs (bench/). The host never runs a tensor
 op: libgomp's thread pool does not survive fork, so a parent that has used it would hang
-its children (shared/reference/sandbox-findings.md).
+its children (docs/sandbox.md).
 """
 
 from __future__ import annotations
