@@ -97,6 +97,36 @@ def run_lesson_seconds(cells: int) -> float:
         )
 
 
+def session_cap_round_trips(host: WorkerHost, n: int) -> None:
+    """The trivial round trip under each session cap mechanism vs no cap, interleaved so
+    that the machine's noise falls on all alike (sessioncaps.py)."""
+    sessions = {
+        "none": host.new_session(session_caps=0, spare=False),
+        "default": host.new_session(spare=False),
+        "watchdog": host.new_session(session_cgroup=0, spare=False),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in sessions}
+    for s in sessions.values():
+        s.run("1")
+    for _ in range(n):
+        for name, s in sessions.items():
+            samples[name].append(timed(lambda s=s: s.run("1")))
+    base = statistics.median(samples["none"])
+    for name in ("default", "watchdog"):
+        cap = next(a for a in sessions[name].sandbox["active"] if a.startswith("session memory"))
+        mechanism = cap.split("(", 1)[1].split(";")[0].rstrip(")")
+        ours = statistics.median(samples[name])
+        row(
+            f"trivial round trip, session cap ({mechanism})",
+            f"{ours * 1e3:.3f} ms",
+            f"no session cap {base * 1e3:.3f} ms",
+            f"{(ours - base) * 1e6:+.0f} us",
+            "nothing measurable",
+        )
+    for s in sessions.values():
+        s.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -139,6 +169,7 @@ def main() -> None:
                 "-",
                 "<= 1 ms",
             )
+        session_cap_round_trips(host, 100 if quick else 500)
         row(
             "trivial cell vs fresh interpreter",
             f"{ours * 1e3:.3f} ms",

@@ -139,6 +139,12 @@ def test_report_names_the_mechanism(host: WorkerHost) -> None:
             )
     finally:
         session.close()
+    uncapped = host.new_session(session_caps=0, spare=False)  # the benchmark's baseline
+    try:
+        assert uncapped.sandbox["missing"]["session memory cap"] == "turned off for this session"
+        assert not [a for a in uncapped.sandbox["active"] if a.startswith("session ")]
+    finally:
+        uncapped.close()
 
 
 @pytest.mark.timeout(120)

@@ -75,10 +75,14 @@ class SessionCaps:
         cls, config: SandboxConfig, report: SandboxReport, settings: dict[str, Any]
     ) -> SessionCaps:
         """In the relay, before enter_namespaces. Settings (WorkerHost.new_session):
-        `session_memory_bytes` (default: the per-process `memory_bytes`), and
-        `session_cgroup=0` to use the watchdog even where a cgroup could be had."""
+        `session_memory_bytes` (default: the per-process `memory_bytes`),
+        `session_cgroup=0` to use the watchdog even where a cgroup could be had, and
+        `session_caps=0` for none at all (the benchmark's baseline)."""
         memory = int(settings.get("session_memory_bytes") or config.memory_bytes)
         caps = cls(memory, config.processes)
+        if settings.get("session_caps", 1) == 0:
+            report.missing["session memory cap"] = "turned off for this session"
+            return caps
         use_cgroup = settings.get("session_cgroup", 1) != 0
         reason = caps._cgroup() if use_cgroup else "cgroups turned off for this session"
         if not reason:
