@@ -62,6 +62,7 @@ def confine_cell(config: SandboxConfig, report: SandboxReport) -> None:
     """
     if mounts.enter(config, report):
         scratch, writable = mounts.SCRATCH, [mounts.SCRATCH, "/tmp"]
+        _matplotlib_config(scratch)
     else:
         scratch = str(config.scratch)
         writable = [scratch]
@@ -93,6 +94,23 @@ def confine_cell(config: SandboxConfig, report: SandboxReport) -> None:
         landlock.restrict(landlock.rules(config, writable), report)
     except (OSError, RuntimeError, ValueError) as e:  # e.g. a symlink loop in sys.path
         report.missing["landlock"] = f"building the rules: {e}"
+
+
+def _matplotlib_config(scratch: str) -> None:
+    """MPLCONFIGDIR is mounted read-only, and matplotlib, finding it not writable, would
+    warn and rebuild its font cache in a new temporary folder (seconds) if the cell imports
+    it first. It gets a writable folder in the scratch instead, with links to the caches."""
+    shared = os.environ.get("MPLCONFIGDIR")
+    if not shared or not os.path.isdir(shared):
+        return
+    own = os.path.join(scratch, ".cache", "matplotlib")
+    try:
+        os.makedirs(own, exist_ok=True)
+        for name in os.listdir(shared):
+            os.symlink(os.path.join(shared, name), os.path.join(own, name))
+    except OSError:
+        return  # matplotlib falls back to a temporary folder, as it would anyway
+    os.environ["MPLCONFIGDIR"] = own
 
 
 def probe(timeout: float = 10.0) -> SandboxReport:
