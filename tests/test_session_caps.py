@@ -27,14 +27,17 @@ CHILD = 200 * 1024**2  # three of them: 600 MB, half as much again as the cap
 IS_ROOT = os.geteuid() == 0
 
 # Each child fills CHILD bytes (b"x" * n touches every page) and holds them; it never falls
-# back into the cell's code, whatever happens to it.
+# back into the cell's code, whatever happens to it. HIDE: it makes itself non-dumpable, which
+# hides its /proc/PID/smaps_rollup from the watchdog.
+HIDE = "ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)"
 FORK_THREE = f"""
-import os, time
+import ctypes, os, time
 kids = []
 for _ in range(3):
     pid = os.fork()
     if pid == 0:
         try:
+            HIDE
             held = b"x" * {CHILD}
             time.sleep(30)
         finally:
@@ -112,11 +115,12 @@ class MemoryLow:
         self._thread.join()
 
 
-def over_the_cap(host: WorkerHost, **settings: int) -> tuple[dict, Session]:
+def over_the_cap(host: WorkerHost, hide: bool = False, **settings: int) -> tuple[dict, Session]:
     session = capped(host, **settings)
     assert session.run("1 + 1")["value"] == "2"
+    code = textwrap.dedent(FORK_THREE).replace("HIDE", HIDE if hide else "pass")
     with MemoryLow() as memory:
-        result = session.run(textwrap.dedent(FORK_THREE), timeout=30)
+        result = session.run(code, timeout=30)
     total = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
     # Never near full: a quarter of the machine stayed free, and the session took at most
     # its cap and a margin (other processes on this machine come and go meanwhile).
@@ -166,8 +170,9 @@ def test_forked_children_over_the_cap_end_the_session_as_memory(host: WorkerHost
 
 
 @pytest.mark.timeout(120)
-def test_watchdog_forced_as_root_too(host: WorkerHost) -> None:
-    result, session = over_the_cap(host, session_cgroup=0)
+@pytest.mark.parametrize("hide", [False, True], ids=["plain", "non-dumpable children"])
+def test_watchdog_forced_as_root_too(host: WorkerHost, hide: bool) -> None:
+    result, session = over_the_cap(host, hide, session_cgroup=0)
     entry = cap_entry(session)
     assert entry.startswith("session memory cap 400 MB (watchdog; no cgroup: cgroups turned off")
     assert result["status"] == "memory", result
@@ -180,10 +185,11 @@ def test_watchdog_forced_as_root_too(host: WorkerHost) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_one_process_over_the_cap_is_memory_not_a_crash(host: WorkerHost) -> None:
+@pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
+def test_one_process_over_the_cap_is_memory_not_a_crash(host: WorkerHost, cgroup: int) -> None:
     # Under the per-process RLIMIT_DATA (2 GB) but over the session's cap: the cgroup's OOM
     # killer (or the watchdog) ends it, and that is `memory`, not `crashed SIGKILL`.
-    session = capped(host)
+    session = capped(host, session_cgroup=cgroup)
     code = "import time\nheld = b'x' * (600 << 20)\ntime.sleep(5)"
     result = session.run(code, timeout=30)
     assert result["status"] == "memory", result

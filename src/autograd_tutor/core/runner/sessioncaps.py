@@ -298,8 +298,20 @@ def session_memory(cell: int) -> tuple[int, int]:
         try:
             text = Path(f"/proc/{pid}/smaps_rollup").read_bytes()
         except OSError:
+            total += _anonymous_rss(pid)
             continue
         for line in text.splitlines():
             if line.startswith((b"Pss:", b"SwapPss:")):
                 total += int(line.split()[1]) * 1024
     return total, len(pids)
+
+
+def _anonymous_rss(pid: int) -> int:
+    """A process that made itself non-dumpable (prctl) hides its smaps_rollup from us, but
+    not its statm: resident minus file-backed pages. That counts the pages it shares with
+    the warm host in full, so such a process is over- rather than under-counted."""
+    try:
+        fields = Path(f"/proc/{pid}/statm").read_bytes().split()
+    except OSError:
+        return 0  # it exited meanwhile
+    return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
