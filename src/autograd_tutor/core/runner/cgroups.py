@@ -83,14 +83,18 @@ def counter(fd: int, name: str) -> int:
 def make_session_dir(parent: Path) -> Path:
     """`parent/autograd-tutor/session-<our pid>`, made (or an empty leftover, reused)."""
     path = parent / BASE / f"session-{os.getpid()}"
-    path.parent.mkdir(exist_ok=True)
-    try:
-        path.mkdir()
-    except FileExistsError:
-        # Left by a relay that had our pid: reuse it if empty, never share a live one.
-        if (path / "cgroup.procs").read_text().strip():
-            raise OSError(errno.EBUSY, f"{path} is in use") from None
-    return path
+    for _ in range(3):  # the host may remove an empty BASE between our two mkdirs
+        path.parent.mkdir(exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            # Left by a relay that had our pid: reuse it if empty, never share a live one.
+            if (path / "cgroup.procs").read_text().strip():
+                raise OSError(errno.EBUSY, f"{path} is in use") from None
+        except FileNotFoundError:
+            continue
+        return path
+    raise OSError(errno.ENOENT, f"{path.parent} keeps disappearing")
 
 
 def sweep(min_age: float = 0.0) -> int:
@@ -114,6 +118,10 @@ def sweep(min_age: float = 0.0) -> int:
                 busy += e.errno == errno.EBUSY
             except ValueError:
                 continue
+        # An empty BASE goes too: a leftover folder would keep whoever manages our own
+        # cgroup (systemd, a container runtime) from removing it. ENOTEMPTY/EBUSY: in use.
+        with contextlib.suppress(OSError):
+            (own / BASE).rmdir()
     return busy
 
 
