@@ -153,7 +153,11 @@ def print_human(record: dict[str, Any]) -> None:
     if record["output_truncated"]:
         print("  … output truncated")
     for warning in record.get("warnings", []):
-        print(f"  {warning['category']}: {warning['message']}")
+        times = f" (×{warning['count']})" if warning.get("count", 1) > 1 else ""
+        print(f"  {warning['category']}: {warning['message']}{times}")
+    if record.get("warnings_hidden"):
+        hidden = record["warnings_hidden"]
+        print(f"  … {hidden} more warning{'s' * (hidden != 1)} not shown")
     if record["value"] is not None:
         print(_indent(record["value"], "  ⇒ "))
     error = record.get("error")

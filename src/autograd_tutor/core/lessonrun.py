@@ -72,6 +72,8 @@ def make_record(cell: CodeCell, result: dict[str, Any], fresh: bool = False) -> 
         "plots": result.get("plots", []),
         "fresh_session": fresh,
     }
+    if result.get("warnings_hidden"):
+        record["warnings_hidden"] = result["warnings_hidden"]  # beyond the distinct ones listed
     if cell.exercise:
         record["exercise"] = cell.exercise
     if cell.role == "check":

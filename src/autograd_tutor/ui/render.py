@@ -175,11 +175,18 @@ def _record_top(record: dict[str, Any]) -> list[RenderableType]:
         parts.append(Text("… output truncated (too much printed)", style="dim italic"))
     for warning in record.get("warnings") or []:
         where = f" (line {warning['line']})" if warning.get("line") else ""
+        times = f" (×{warning['count']})" if (warning.get("count") or 1) > 1 else ""
         parts.append(
             Text(
-                f"⚠ {clean(str(warning.get('category')))}: {clean(str(warning.get('message')))}{where}",
+                f"⚠ {clean(str(warning.get('category')))}: {clean(str(warning.get('message')))}"
+                f"{where}{times}",
                 style="yellow",
             )
+        )
+    if record.get("warnings_hidden"):
+        hidden = record["warnings_hidden"]
+        parts.append(
+            Text(f"… {hidden} more warning{'s' * (hidden != 1)} not shown", style="dim italic")
         )
     if record.get("value") is not None:
         value = Text("⇒ ", style="bold green")

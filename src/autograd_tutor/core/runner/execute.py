@@ -37,34 +37,56 @@ class CellRunner:
         builtins.input = _no_input
         # Lesson lines already run, per file, so tracebacks can show every cell's source.
         self._lines: dict[str, dict[int, str]] = {}
+        # The session's warning filters, kept between cells (None until the first cell).
+        self._filters: list[Any] | None = None
 
     def run(self, code: str, filename: str = "<cell>", line: int = 1) -> dict[str, Any]:
         started = time.perf_counter()
         self._remember_source(code, filename, line)
         outcome: dict[str, Any] = {"status": "ok", "value": None, "error": None, "warnings": []}
+        # As IPython does before each cell: a warning shown by an earlier cell shows again.
         self.namespace.pop("__warningregistry__", None)
+        if self._filters is None:
+            # The process's filters before the first cell: Python's defaults, any -W options,
+            # and what the libraries imported so far added (torch and numpy add a few).
+            self._filters = list(warnings.filters)
         grad_mode = _grad_mode()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("default")
+        collector = WarningCollector(filename)
+        default_action = warnings.defaultaction
+        with warnings.catch_warnings():
             try:
-                body, last = self._compile(code, filename, line)
-                exec(body, self.namespace)
-                if last is not None:
-                    value = eval(last, self.namespace)
-                    if value is not None:
-                        self.namespace["_"] = value
-                        outcome["value"] = _short_repr(value)
-            except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything
-                if isinstance(exc, KeyboardInterrupt):
-                    # An interrupt can land inside `with torch.no_grad():` after recording
-                    # was switched off and before the block's exit could switch it back.
-                    _restore_grad_mode(grad_mode)
-                outcome["status"] = _status_of(exc)
-                _edited_syntax_line(exc, code, filename, line)
-                outcome["error"] = describe_error(exc, filename)
-        outcome["warnings"] = [_describe_warning(w, filename) for w in caught[:MAX_WARNINGS]]
+                back = _install_counting(self._filters)
+                warnings.showwarning = collector.show
+                self._execute(code, filename, line, outcome, grad_mode)
+                # Filters the cell set stay for the next cells, as in Python and Jupyter.
+                self._filters = _session_filters(back, self._filters)
+            finally:
+                warnings.defaultaction = default_action
+        outcome["warnings"] = collector.entries()
+        if collector.hidden:
+            outcome["warnings_hidden"] = collector.hidden
         outcome["seconds"] = round(time.perf_counter() - started, 6)
         return outcome
+
+    def _execute(
+        self, code: str, filename: str, line: int, outcome: dict[str, Any], grad_mode: bool
+    ) -> None:
+        try:
+            body, last = self._compile(code, filename, line)
+            exec(body, self.namespace)
+            if last is not None:
+                value = eval(last, self.namespace)
+                if value is not None:
+                    self.namespace["_"] = value
+                    outcome["value"] = _short_repr(value)
+        except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything
+            if isinstance(exc, KeyboardInterrupt):
+                # An interrupt can land inside `with torch.no_grad():` after recording
+                # was switched off and before the block's exit could switch it back.
+                _restore_grad_mode(grad_mode)
+            outcome["status"] = _status_of(exc)
+            _edited_syntax_line(exc, code, filename, line)
+            outcome["error"] = describe_error(exc, filename)
 
     def _compile(self, code: str, filename: str, line: int) -> tuple[CodeType, CodeType | None]:
         # Blank lines in front put every statement on its lesson line.
@@ -156,12 +178,89 @@ def _tb(exc: BaseException) -> TracebackType | None:
     return tb
 
 
-def _describe_warning(w: warnings.WarningMessage, filename: str) -> dict[str, Any]:
-    return {
-        "category": w.category.__name__,
-        "message": str(w.message),
-        "line": w.lineno if w.filename == filename else None,
-    }
+class WarningCollector:
+    """The cell's `warnings.showwarning`: one entry per distinct warning, repeats counted.
+
+    An entry is `{category, message, line}` (`line`: the lesson line the warning points
+    at, None when it points into a library), plus `count` when it was seen more than once.
+    At most MAX_WARNINGS entries; `hidden` counts the warnings of any further ones.
+    """
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self._entries: dict[tuple[str, str, int | None], dict[str, Any]] = {}
+        self.hidden = 0
+
+    def show(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: object = None,
+        line: str | None = None,
+    ) -> None:
+        # Called from inside the learner's warnings.warn(): it must never raise.
+        try:
+            text = str(message)
+        except Exception as exc:  # noqa: BLE001 - a broken __str__ is the learner's
+            text = f"<str failed: {type(exc).__name__}>"
+        name = getattr(category, "__name__", str(category))
+        where = lineno if filename == self.filename else None
+        key = (name, text, where)
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry["count"] = entry.get("count", 1) + 1
+        elif len(self._entries) < MAX_WARNINGS:
+            self._entries[key] = {"category": name, "message": text, "line": where}
+        else:
+            self.hidden += 1
+
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self._entries.values())
+
+
+_Filter = tuple[Any, ...]
+
+
+def _install_counting(session: list[_Filter]) -> dict[int, tuple[_Filter, _Filter]]:
+    """Install the session's filters, each "default" made "always" (the default action
+    too, until the cell ends); return the swaps.
+
+    "default" shows a warning the first time it comes from a place and drops the repeats.
+    With "always" the repeats reach the collector too, which shows the warning once with
+    its count. What a filter hides ("ignore"), or raises ("error"), is left as it is.
+    """
+    back: dict[int, tuple[_Filter, _Filter]] = {}
+    active: list[_Filter] = []
+    for item in session:
+        if item[0] == "default":
+            swapped = ("always", *item[1:])
+            back[id(swapped)] = (swapped, item)  # holds `swapped`, so its id stays its own
+            item = swapped
+        active.append(item)
+    warnings.filters[:] = active
+    if warnings.defaultaction == "default":  # for warnings no filter matches, UserWarning too
+        warnings.defaultaction = "always"
+    mutated = getattr(warnings, "_filters_mutated", None)
+    if mutated is not None:
+        mutated()  # as filterwarnings() does: registries made under other filters are stale
+    return back
+
+
+def _session_filters(
+    back: dict[int, tuple[_Filter, _Filter]], before: list[_Filter]
+) -> list[_Filter]:
+    """The filters as the cell left them, with the swapped ones turned back."""
+    try:
+        now = list(warnings.filters)
+    except TypeError:  # the cell put something odd in warnings.filters
+        return before
+    turned = []
+    for item in now:
+        swap = back.get(id(item))
+        turned.append(swap[1] if swap is not None and swap[0] is item else item)
+    return turned
 
 
 def flush_std() -> None:
