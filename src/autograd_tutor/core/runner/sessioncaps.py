@@ -29,6 +29,7 @@ The order matters (relay.run_relay, Relay.start_cell_process):
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import time
@@ -149,9 +150,13 @@ class SessionCaps:
             if not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
                 return "no memory and pids controllers to give"
             if not {"memory", "pids"} <= set(enabled):
-                # Refused (EBUSY) while our own cgroup holds processes: the kernel lets only
-                # leaves hold processes once controllers are handed down.
-                write(own / "cgroup.subtree_control", "+memory +pids")
+                try:
+                    write(own / "cgroup.subtree_control", "+memory +pids")
+                except OSError as e:
+                    if e.errno != errno.EBUSY:
+                        raise
+                    # Only leaves may hold processes once controllers are handed down.
+                    return "our cgroup holds processes, so it cannot give controllers to a child"
             base = own / "autograd-tutor"
             base.mkdir(exist_ok=True)
             if not {"memory", "pids"} <= set((base / "cgroup.subtree_control").read_text().split()):
