@@ -113,6 +113,7 @@ def tried(session: Session, *paths: Path | str) -> dict[str, str]:
 # -- the home --------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(10)
 def test_lesson_in_home_gets_its_file_and_assets_only(fake_home: Home) -> None:
     paths = lesson_read_paths(fake_home.lesson, fake_home.home)
     assert paths == [fake_home.lesson, fake_home.home / "assets"]
