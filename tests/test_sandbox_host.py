@@ -235,6 +235,7 @@ def test_proc_shows_only_the_sessions_processes(host: WorkerHost) -> None:
         sleeper.kill()
         sleeper.wait()
     assert got["pids"] == [1], got  # the cell process, pid 1 of its namespace, alone
+    assert not got["test"], got  # the test's own pid is not there
     assert not any(marker in c or "pytest" in c for c in got["cmds"]), got["cmds"]
 
 
