@@ -8,6 +8,7 @@ As root where a cgroup can be made, the cgroup is in force; as an ordinary user 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import threading
@@ -253,3 +254,29 @@ def test_session_cgroups_are_removed_after_the_session(host: WorkerHost) -> None
     while any(d.exists() for d in made) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(d.exists() for d in made)
+
+
+@pytest.mark.timeout(60)
+def test_leftovers_of_a_killed_app_are_swept_at_start() -> None:
+    if not cgroup_expected():
+        pytest.skip("no session cgroup can be made here (the watchdog is in force)")
+    own = cgroups.own_dir("memory")
+    assert own is not None
+    pid = 5_000_000  # above the largest pid_max (2**22): no relay can have it
+    old, young = own / cgroups.BASE / f"session-{pid}", own / cgroups.BASE / f"session-{pid + 1}"
+    for d in (old, young):
+        d.mkdir(parents=True, exist_ok=True)
+    try:
+        # Too young to be told from another app's relay still setting up: kept for now.
+        past = time.time() - cgroups.STALE_SECONDS - 5
+        os.utime(old, (past, past))
+        with WorkerHost() as h:
+            h.wait_ready()
+            deadline = time.monotonic() + 10
+            while old.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not old.exists() and young.exists()
+    finally:
+        for d in (old, young):
+            with contextlib.suppress(OSError):
+                d.rmdir()

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 BASE = "autograd-tutor"
-STALE_SECONDS = 30.0  # at start: an empty session cgroup this old is a leftover, not a setup
+STALE_SECONDS = 10.0  # an unknown relay's empty cgroup this old is a leftover, not a setup
 RETRY_SECONDS = 2.0  # a gone relay's cgroup still held a process: look again this much later
 
 
@@ -97,13 +97,15 @@ def make_session_dir(parent: Path) -> Path:
     raise OSError(errno.ENOENT, f"{path.parent} keeps disappearing")
 
 
-def sweep(min_age: float = 0.0) -> int:
-    """Remove our session cgroups whose relay is gone; how many of those still hold a process.
+def sweep(min_age: float = STALE_SECONDS, ours: frozenset[int] = frozenset()) -> int:
+    """Remove session cgroups whose relay is gone; how many such were left for later.
 
-    The kernel refuses to remove a cgroup that holds a process (EBUSY), so a live session is
-    never touched; a relay that is alive keeps its cgroup even while it is still empty.
+    Those of `ours` (relays this host saw end) go at once; others only once `min_age` old,
+    so that a relay of another app in another pid namespace (whose pid we cannot see) is
+    never caught between its mkdir and its cell joining. The kernel refuses to remove a
+    cgroup that holds a process (EBUSY): a live session is never touched.
     """
-    busy = 0
+    left = 0
     for controller in ("memory", "pids", ""):
         own = own_dir(controller)
         if own is None or not (own / BASE).is_dir():
@@ -111,18 +113,21 @@ def sweep(min_age: float = 0.0) -> int:
         for d in (own / BASE).glob("session-*"):
             try:
                 pid = int(d.name.removeprefix("session-"))
-                if _alive(pid) or time.time() - d.stat().st_mtime < min_age:
+                if _alive(pid):
+                    continue
+                if pid not in ours and time.time() - d.stat().st_mtime < min_age:
+                    left += 1
                     continue
                 d.rmdir()
             except OSError as e:
-                busy += e.errno == errno.EBUSY
+                left += e.errno == errno.EBUSY
             except ValueError:
                 continue
         # An empty BASE goes too: a leftover folder would keep whoever manages our own
         # cgroup (systemd, a container runtime) from removing it. ENOTEMPTY/EBUSY: in use.
         with contextlib.suppress(OSError):
             (own / BASE).rmdir()
-    return busy
+    return left
 
 
 def _alive(pid: int) -> bool:
@@ -139,37 +144,43 @@ class RelayWatch:
     """In the host: when a relay it forked is gone, remove that session's cgroups.
 
     A pidfd per relay is readable once the relay exited, so the host's select() wakes for it
-    and costs nothing in between. Without pidfds (Linux < 5.3) it sweeps every few seconds.
+    and costs nothing in between. Without pidfds (Linux < 5.3) it looks every few seconds.
+    It starts with a sweep of what an app killed earlier left behind.
     """
 
     def __init__(self) -> None:
         self.fds: dict[int, int] = {}  # pidfd -> relay pid
-        self.sweep_at: float | None = None
+        self.unwatched: set[int] = set()  # relays without a pidfd: looked at by polling
+        self.gone: set[int] = set()  # relays that ended; their cgroups are removed next
+        self.sweep_at: float | None = time.monotonic()
 
     def add(self, pid: int) -> None:
         try:
             self.fds[os.pidfd_open(pid)] = pid
         except ProcessLookupError:
-            self.sweep_at = time.monotonic()  # gone already
+            self.gone.add(pid)
         except (OSError, AttributeError):
-            self.sweep_at = time.monotonic() + RETRY_SECONDS * 2
+            self.unwatched.add(pid)
+            self.sweep_at = self.sweep_at or time.monotonic() + RETRY_SECONDS
 
     def timeout(self) -> float | None:
         """Seconds until a sweep is due without any pidfd waking us; None: never."""
+        if self.gone:
+            return 0.0
         return None if self.sweep_at is None else max(self.sweep_at - time.monotonic(), 0.0)
 
     def handle(self, ready: list[int]) -> None:
-        gone = [fd for fd in ready if fd in self.fds]
-        for fd in gone:
-            del self.fds[fd]
+        for fd in [fd for fd in ready if fd in self.fds]:
+            self.gone.add(self.fds.pop(fd))
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if gone or (self.sweep_at is not None and time.monotonic() >= self.sweep_at):
-            # A relay waits up to 2 s for its cell; a cell stuck in the kernel may take longer.
-            self.sweep_at = time.monotonic() + RETRY_SECONDS if sweep() else None
-
-    def close(self) -> None:
-        for fd in self.fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.fds.clear()
+        if not self.gone and (self.sweep_at is None or time.monotonic() < self.sweep_at):
+            return
+        ended = {pid for pid in self.unwatched if not _alive(pid)}
+        self.unwatched -= ended
+        left = sweep(ours=frozenset(self.gone | ended))
+        self.gone.clear()
+        # Look again while something is left: a relay waits up to 2 s for its cell (one
+        # stuck in the kernel may take longer), and another app's leftovers age.
+        again = left or self.unwatched
+        self.sweep_at = time.monotonic() + RETRY_SECONDS if again else None

@@ -17,7 +17,7 @@ import sys
 import time
 
 from autograd_tutor.core.runner import protocol
-from autograd_tutor.core.runner.cgroups import STALE_SECONDS, RelayWatch, sweep
+from autograd_tutor.core.runner.cgroups import RelayWatch
 from autograd_tutor.core.runner.processes import die_with_parent
 from autograd_tutor.core.runner.relay import run_relay
 
@@ -73,15 +73,18 @@ def serve(control: socket.socket) -> None:
     # for meanwhile waits at most for one import, not for all of them.
     to_warm = list(SLOW_IMPORTS)
     relays = RelayWatch()  # removes a session's cgroups once its relay is gone
+    quiet_from = time.monotonic()  # the last request or import
     while True:
-        due = (relays.timeout(), IDLE_BEFORE_WARMING if to_warm else None)
-        wait = min((t for t in due if t is not None), default=None)
+        quiet = IDLE_BEFORE_WARMING - (time.monotonic() - quiet_from) if to_warm else None
+        wait = min((max(t, 0.0) for t in (relays.timeout(), quiet) if t is not None), default=None)
         ready = select.select([control, *relays.fds], [], [], wait)[0]
         relays.handle(ready)
         if control not in ready:
-            if not ready and to_warm:
+            if to_warm and time.monotonic() - quiet_from >= IDLE_BEFORE_WARMING:
                 warm_one(to_warm.pop(0))
+                quiet_from = time.monotonic()
             continue
+        quiet_from = time.monotonic()
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         except OSError:
@@ -115,7 +118,6 @@ def main() -> None:
     except BaseException as exc:  # noqa: BLE001 - tell the app why, instead of dying silently
         protocol.send(control, {"ev": "error", "message": f"{type(exc).__name__}: {exc}"})
         return
-    sweep(min_age=STALE_SECONDS)  # session cgroups an app killed earlier left behind
     protocol.send(control, {"ev": "ready", **info})
     serve(control)
 
