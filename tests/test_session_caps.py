@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from autograd_tutor.core.lesson import CodeCell
-from autograd_tutor.core.lessonrun import make_record
 from autograd_tutor.core.runner import cgroups
 from autograd_tutor.core.runner.client import Session, WorkerHost
 
@@ -123,10 +121,12 @@ def over_the_cap(host: WorkerHost, hide: bool = False, **settings: int) -> tuple
     with MemoryLow() as memory:
         result = session.run(code, timeout=30)
     total = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
-    # Never near full: a quarter of the machine stayed free, and the session took at most
-    # its cap and a margin (other processes on this machine come and go meanwhile).
+    # Never near full: a quarter of the machine stayed free. The cgroup holds the session
+    # to its cap; the watchdog looks every 100 ms, so a burst may finish first (the three
+    # children's 600 MB), and other processes on this machine come and go meanwhile.
     assert memory.low > total // 4, (memory.low, total)
-    assert memory.start - memory.low < CAP + 300 * 1024**2
+    margin = 300 * 1024**2 if cap_entry(session).endswith("(cgroup v1)") else 3 * CHILD
+    assert memory.start - memory.low < CAP + margin, (memory.start - memory.low) >> 20
     return result, session
 
 
@@ -158,11 +158,6 @@ def test_forked_children_over_the_cap_end_the_session_as_memory(host: WorkerHost
     assert result["status"] == "memory", result
     assert result["session_ended"] and not session.alive
     assert result["cause"].startswith("the session used more than 400 MB in all its processes")
-    # The record says so plainly, and does not tell the learner to restart a session that
-    # is already gone.
-    record = make_record(CodeCell(index=0, line=1, source=FORK_THREE), result)
-    assert record["status"] == "memory" and "in all its processes" in record["cause"]
-    assert "advice" not in record
     fresh = capped(host)
     try:
         assert fresh.run("import torch\n(torch.ones(3) * 2).sum().item()")["value"] == "6.0"
