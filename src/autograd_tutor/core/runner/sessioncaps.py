@@ -1,7 +1,8 @@
 """Caps for a session as a whole: memory and processes, whatever the cell forks.
 
 RLIMIT_DATA binds one process and RLIMIT_NPROC one uid: a cell that forked five children
-each filling 1.5 GB took 7.5 GB. The kernel's own mechanism is a cgroup per session:
+each filling 1.5 GB took the machine from 0.5 to 7.2 GB. The kernel's own mechanism is a
+cgroup per session:
 
 * cgroup v1 ``memory`` and ``pids`` controllers, where we may create a child of our own
   cgroup (root). Nested under our own cgroup, never beside it: whatever limit the admin or a
