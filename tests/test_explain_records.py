@@ -40,21 +40,22 @@ def lesson_file(folder: Path, name: str, code: str, lang: str, raises: bool = Tr
 def test_error_records_carry_explanation(
     host: WorkerHost, tmp_path: Path, lang: str, expected: str, code: str
 ) -> None:
-    (record,) = run_lesson(host, parse_file(lesson_file(tmp_path, "case", code, lang)))
-    assert record["status"] == "error", record
-    assert record["error"]["explanation"]["id"] == expected
-    assert record["error"]["explanation"]["title"]
+    (result,) = run_lesson(host, parse_file(lesson_file(tmp_path, "case", code, lang)))
+    assert result.status == "error", result
+    assert result.error is not None and result.error.explanation is not None, result
+    assert result.error.explanation.id == expected
+    assert result.error.explanation.title
 
 
 @pytest.mark.parametrize(("expected", "code"), WARNING_CASES)
 def test_warning_records_carry_explanation(
     host: WorkerHost, tmp_path: Path, expected: str, code: str
 ) -> None:
-    (record,) = run_lesson(
+    (result,) = run_lesson(
         host, parse_file(lesson_file(tmp_path, "warn", code, "en", raises=False))
     )
-    ids = [w["explanation"]["id"] for w in record["warnings"] if w.get("explanation")]
-    assert expected in ids, record["warnings"]
+    ids = [w.explanation.id for w in result.warnings if w.explanation is not None]
+    assert expected in ids, result.warnings
 
 
 def test_cli_json_has_explanation_ids(tmp_path: Path) -> None:

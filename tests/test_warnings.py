@@ -254,16 +254,21 @@ def test_run_json_and_human_output_count_repeats(tmp_path: Path) -> None:
 
 
 def test_the_ui_shows_the_count_and_the_hidden_ones() -> None:
-    from autograd_tutor.ui.render import _record_top
+    from autograd_tutor.core.lesson import CodeCell
+    from autograd_tutor.core.lessonrun import cell_result
+    from autograd_tutor.core.results import CellOutcome, CellWarning
+    from autograd_tutor.ui.render import _result_top
 
-    record = {
-        "warnings": [
-            {"category": "UserWarning", "message": "again", "line": 8, "count": 5},
-            {"category": "UserWarning", "message": "alone", "line": 9},
-        ],
-        "warnings_hidden": 3,
-    }
-    lines = [part.plain for part in _record_top(record)]
+    outcome = CellOutcome(
+        status="ok",
+        warnings=(
+            CellWarning(category="UserWarning", message="again", line=8, count=5),
+            CellWarning(category="UserWarning", message="alone", line=9),
+        ),
+        warnings_hidden=3,
+    )
+    result = cell_result(CodeCell(index=0, line=7, source="..."), outcome)
+    lines = [part.plain for part in _result_top(result)]
     assert lines == [
         "⚠ UserWarning: again (line 8) (×5)",
         "⚠ UserWarning: alone (line 9)",

@@ -151,9 +151,9 @@ def test_a_lesson_goes_on_after_its_worker_stops_answering(
             os.kill(run.session._relay.pid, signal.SIGSTOP)
 
     first, second, third = lesson.cells
-    assert run.run_cell(first)["status"] == "ok"
+    assert run.run_cell(first).status == "ok"
     frozen = run.run_cell(second, timeout=2, on_event=freeze)
-    assert (frozen["status"], frozen["cause"]) == ("crashed", client.STOPPED_ANSWERING)
+    assert (frozen.status, frozen.cause) == ("crashed", client.STOPPED_ANSWERING)
     after = run.run_cell(third)
-    assert (after["status"], after["value"], after["fresh_session"]) == ("ok", "4", True)
+    assert (after.status, after.value, after.fresh_session) == ("ok", "4", True)
     run.close()

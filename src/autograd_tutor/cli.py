@@ -7,10 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograd_tutor import __version__
 from autograd_tutor.core.runner.protocol import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from autograd_tutor.core.results import CellResult
 
 COMMANDS = ("open", "run", "check", "new", "sandbox")
 EPILOG = """commands:
@@ -118,12 +121,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(sandbox_line(session.sandbox))
 
     with WorkerHost() as host:
-        records = run_lesson(
-            host, lesson, timeout=args.timeout, on_record=out, on_session=on_session
+        results = run_lesson(
+            host, lesson, timeout=args.timeout, on_result=out, on_session=on_session
         )
-    bad = [r for r in records if not r["expected"]]
+    bad = [r for r in results if not r.expected]
     if not args.json:
-        print(f"\n{len(records)} cells: {len(records) - len(bad)} as expected, {len(bad)} not")
+        print(f"\n{len(results)} cells: {len(results) - len(bad)} as expected, {len(bad)} not")
     return 1 if bad else 0
 
 
@@ -134,48 +137,48 @@ def sandbox_line(report: dict[str, Any]) -> str:
     return "sandbox: partial — " + "; ".join(f"no {k} ({v})" for k, v in missing.items())
 
 
-def print_json(record: dict[str, Any]) -> None:
-    print(json.dumps(record, ensure_ascii=False), flush=True)
+def print_json(result: CellResult) -> None:
+    print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
 
 
-def print_human(record: dict[str, Any]) -> None:
-    mark = "✓" if record["expected"] else "✗"
-    extra = f" · {record['role']} {record.get('exercise', '')}" if record["role"] != "code" else ""
+def print_human(result: CellResult) -> None:
+    mark = "✓" if result.expected else "✗"
+    extra = f" · {result.role} {result.exercise or ''}" if result.role != "code" else ""
     print(
-        f"\n{mark} cell {record['index'] + 1} · line {record['line']}{extra} · {record['status']}"
-        f" ({record['seconds']:.3f} s)"
+        f"\n{mark} cell {result.index + 1} · line {result.line}{extra} · {result.status}"
+        f" ({result.seconds:.3f} s)"
     )
-    if record.get("fresh_session"):
+    if result.fresh_session:
         print("  (the previous session ended: this cell ran in a fresh one)")
-    for name in ("stdout", "stderr"):
-        if record[name]:
-            print(_indent(record[name].rstrip("\n")))
-    if record["output_truncated"]:
+    for text in (result.stdout, result.stderr):
+        if text:
+            print(_indent(text.rstrip("\n")))
+    if result.output_truncated:
         print("  … output truncated")
-    for warning in record.get("warnings", []):
-        times = f" (×{warning['count']})" if warning.get("count", 1) > 1 else ""
-        print(f"  {warning['category']}: {warning['message']}{times}")
-    if record.get("warnings_hidden"):
-        hidden = record["warnings_hidden"]
+    for warning in result.warnings:
+        times = f" (×{warning.count})" if warning.count > 1 else ""
+        print(f"  {warning.category}: {warning.message}{times}")
+    if result.warnings_hidden:
+        hidden = result.warnings_hidden
         print(f"  … {hidden} more warning{'s' * (hidden != 1)} not shown")
-    if record["value"] is not None:
-        print(_indent(record["value"], "  ⇒ "))
-    error = record.get("error")
-    if error:
-        print(_indent(error["traceback"].rstrip("\n")))
-        if error.get("explanation"):
-            print(f"  💡 {error['explanation']['title']}")
-    if record.get("cause"):
-        print(f"  {record['status']}: {record['cause']}")
-    if record.get("advice"):
-        print(f"  {record['advice']}")
-    for plot in record.get("plots", []):
+    if result.value is not None:
+        print(_indent(result.value, "  ⇒ "))
+    error = result.error
+    if error is not None:
+        print(_indent(error.traceback.rstrip("\n")))
+        if error.explanation is not None:
+            print(f"  💡 {error.explanation.title}")
+    if result.cause:
+        print(f"  {result.status}: {result.cause}")
+    if result.advice:
+        print(f"  {result.advice}")
+    for plot in result.plots:
         try:
             from autograd_tutor.core.plotdata import to_text
 
-            print(_indent(to_text(plot, width=70, height=15)))
+            print(_indent(to_text(plot.figure, width=70, height=15)))
         except Exception:  # noqa: BLE001 - a plot that cannot be drawn is skipped, not fatal
-            print(f"  [plot: {plot.get('title') or 'untitled'}]")
+            print(f"  [plot: {plot.title or 'untitled'}]")
 
 
 def _indent(text: str, first: str = "  ") -> str:

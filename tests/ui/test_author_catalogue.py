@@ -44,9 +44,6 @@ def authored(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.xfail(
-    strict=True, reason="ui/execution.py explains the error again without the lesson's errors/"
-)
 async def test_the_authors_catalogue_explains_the_error_under_the_cell(
     make_app, authored: Path
 ) -> None:

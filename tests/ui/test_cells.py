@@ -58,7 +58,7 @@ async def test_run_all_skips_skip_execution_cells(make_app) -> None:
         await pilot.press("a")
         await cells_done(pilot)
         states = screen.state.cells
-        assert [c.record is not None for c in states] == [True, True, True, False, False, False]
+        assert [c.result is not None for c in states] == [True, True, True, False, False, False]
         assert screen.state.run.session is not None and screen.state.run.session.alive
 
 
@@ -76,8 +76,8 @@ async def test_ui_moves_and_streams_while_a_cell_runs_then_interrupt(make_app) -
         assert screen.state.cursor == 2
         await pilot.press("down", "i")
         await cells_done(pilot, timeout=15)
-        assert slow.record is not None
-        assert slow.record["error"]["type"] == "KeyboardInterrupt"
+        assert slow.result is not None and slow.result.error is not None
+        assert slow.result.error.type == "KeyboardInterrupt"
         assert "■ interrupted" in cell_text(pilot, 3)
         assert screen.state.run.session.alive  # an interrupt keeps the session
 
@@ -113,7 +113,7 @@ async def test_escape_sequences_are_shown_as_text(make_app) -> None:
         text = cell_text(pilot, 4)
         assert "\\x1b[31mred?\\x1b[0m" in text
         assert "[bold]not markup[/bold]" in text
-        assert "\x1b" not in str(screen.state.cells[4].record and cell_text(pilot, 4))
+        assert "\x1b" not in str(screen.state.cells[4].result and cell_text(pilot, 4))
 
 
 async def test_crash_is_explained_and_next_cell_runs_in_fresh_session(make_app) -> None:
@@ -141,8 +141,8 @@ async def test_timeout_stops_the_cell_and_keeps_variables(make_app) -> None:
         screen.move_to(3)
         await pilot.press("enter")
         await cells_done(pilot, timeout=20)
-        record = screen.state.cells[3].record
-        assert record["status"] == "timeout"
+        result = screen.state.cells[3].result
+        assert result is not None and result.status == "timeout"
         assert "time limit" in cell_text(pilot, 3)
 
 
@@ -158,8 +158,10 @@ async def test_restart_session_gives_a_fresh_namespace(make_app) -> None:
         assert first is not None and not first.alive
         await pilot.press("down", "enter")  # uses x from cell 1: gone after the restart
         await cells_done(pilot)
-        assert screen.state.cells[1].record["error"]["type"] == "NameError"
-        assert not screen.state.cells[1].record["fresh_session"]  # asked for, not a surprise
+        result = screen.state.cells[1].result
+        assert result is not None and result.error is not None
+        assert result.error.type == "NameError"
+        assert not result.fresh_session  # asked for, not a surprise
 
 
 async def test_lesson_view_keeps_state_across_lessons(make_app) -> None:

@@ -16,7 +16,7 @@ async def test_exercise_runs_its_check_and_says_not_solved(make_app) -> None:
         await pilot.press("down", "u")  # setup cell, then the exercise (and its check)
         await cells_done(pilot)
         check = screen.state.cells[2]
-        assert check.record is not None and check.record["solved"] is False
+        assert check.result is not None and check.result.solved is False
         text = cell_text(pilot, 1)
         assert "✗ Not solved yet: y must be x * 2" in text
         assert "h: hint (0/2 shown)" in text
@@ -43,7 +43,7 @@ async def test_hints_one_at_a_time_then_solution(make_app) -> None:
         assert "y = x * 2" in str(solution.query_one(".cell-code").content.code)
         await pilot.press("enter")  # a solution is for reading, not for running
         await pilot.pause()
-        assert screen.state.cells[3].record is None
+        assert screen.state.cells[3].result is None
 
 
 async def test_solving_marks_progress_and_shows_the_solution(make_app) -> None:

@@ -98,7 +98,7 @@ async def test_every_action_is_in_the_command_palette(make_app) -> None:
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen), what="the lesson")
-        await wait_for(pilot, lambda: screen.state.cells[2].record is not None, what="run all")
+        await wait_for(pilot, lambda: screen.state.cells[2].result is not None, what="run all")
         await cells_done(pilot)
 
 

@@ -29,12 +29,12 @@ SCRIPT = textwrap.dedent(
             await pilot.press("enter")   # run its first cell
             state = next(iter(app.states.values()))
             for _ in range(1200):
-                if state.cells[0].record is not None:
+                if state.cells[0].result is not None:
                     break
                 await pilot.pause(0.05)
-            record = state.cells[0].record
-            assert record is not None and record["status"] == "ok", record
-            assert "hello from the cell" in record["stdout"]
+            result = state.cells[0].result
+            assert result is not None and result.status == "ok", result
+            assert "hello from the cell" in result.stdout
             await pilot.press("q")
         assert "torch" not in sys.modules, "the UI process imported torch"
         print("NO-TORCH-OK")

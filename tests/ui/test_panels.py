@@ -244,5 +244,5 @@ async def test_graph_asked_for_while_a_cell_runs_waits_for_the_cell(make_app) ->
         assert slow.running and screen.state.graph is None
         assert [text for text, _ in view.lines] == ["reading the graph…"]
         view = await graph_of(pilot, "loss")
-        assert not slow.running and slow.record is not None and slow.record["status"] == "ok"
+        assert not slow.running and slow.result is not None and slow.result.status == "ok"
         assert view.lines[0][0] == "loss ◀ SumBackward0"

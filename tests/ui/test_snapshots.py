@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from autograd_tutor.ui import execution
+from autograd_tutor.core import lessonrun
+from autograd_tutor.core.results import Explanation
 
 from .helpers import PANELS, cells_done, lesson_screen, open_lesson, wait_for
 
@@ -32,13 +33,20 @@ def stable_app(make_app, path: Path | None = None):
     return make_app(show_times=False, stable_status=True)
 
 
-FIXED_EXPLANATION = {
-    "title": "backward() on a tensor autograd never tracked",
-    "what": "The tensor has no grad_fn and does not require grad.",
-    "why": "Nothing was recorded for it.",
-    "fix": "Create the inputs with requires_grad=True.",
-    "snippet": "w = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward()",
-}
+FIXED_EXPLANATION = Explanation(
+    id="fixed",
+    title="backward() on a tensor autograd never tracked",
+    what="The tensor has no grad_fn and does not require grad.",
+    why="Nothing was recorded for it.",
+    fix="Create the inputs with requires_grad=True.",
+    snippet="w = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward()",
+    lesson=None,
+)
+
+
+def fixed_explanation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every error explained by FIXED_EXPLANATION, where the core explains errors."""
+    monkeypatch.setattr(lessonrun, "explain", lambda *args, **kwargs: FIXED_EXPLANATION)
 
 
 async def ready(pilot: Pilot) -> None:
@@ -60,11 +68,7 @@ def test_snapshot_lesson_with_outputs(make_app, snap_compare) -> None:
 
 
 def test_snapshot_error(make_app, snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        execution,
-        "full_explanation",
-        lambda error, code, lang: dict(FIXED_EXPLANATION) if error else None,
-    )
+    fixed_explanation(monkeypatch)
 
     async def run_error(pilot: Pilot) -> None:
         await ready(pilot)
@@ -109,11 +113,7 @@ def test_snapshot_inspector(make_app, snap_compare) -> None:
 
 def test_snapshot_graph(make_app, snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
     """`z.backward()` fails: g shows the graph of z with z highlighted, under the error."""
-    monkeypatch.setattr(
-        execution,
-        "full_explanation",
-        lambda error, code, lang: dict(FIXED_EXPLANATION) if error else None,
-    )
+    fixed_explanation(monkeypatch)
 
     async def graph(pilot: Pilot) -> None:
         await ready(pilot)

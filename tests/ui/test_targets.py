@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from autograd_tutor.core.results import CellError
 from autograd_tutor.ui.targets import ErrorTarget, cell_target, error_target, highlight_for
 
 TENSORS = {"x", "y", "z", "loss", "w"}
@@ -32,8 +33,8 @@ def test_cell_target_without_known_tensors_takes_the_first_name() -> None:
     assert cell_target("loss = z.sum()") == "loss"
 
 
-def error(line: int, message: str = "boom", kind: str = "RuntimeError") -> dict[str, object]:
-    return {"type": kind, "message": message, "line": line}
+def error(line: int | None, message: str = "boom", kind: str = "RuntimeError") -> CellError:
+    return CellError(type=kind, message=message, line=line, traceback="")
 
 
 def test_error_target_reads_the_failing_line() -> None:
@@ -57,10 +58,10 @@ def test_error_target_names_the_blamed_operation() -> None:
         error(99),  # not a line of this cell
         error(1, kind="NameError"),
         error(1, kind="KeyboardInterrupt"),
-        {"type": "RuntimeError", "message": "boom", "line": None},
+        error(None),
     ],
 )
-def test_error_target_none(bad: dict[str, object] | None) -> None:
+def test_error_target_none(bad: CellError | None) -> None:
     assert error_target(bad, "y.backward()", 1, TENSORS) is None
 
 

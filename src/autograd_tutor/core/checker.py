@@ -12,22 +12,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from autograd_tutor.core.lesson import Lesson
 from autograd_tutor.core.lessonrun import run_lesson
 from autograd_tutor.core.library import Entry, load
+from autograd_tutor.core.results import CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 @dataclass
@@ -35,7 +25,7 @@ class Report:
     lessons: int = 0
     cells: int = 0
     exercises: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[LessonProblem] = field(default_factory=list)
     unreadable: int = 0
 
     @property
@@ -49,79 +39,78 @@ class Report:
         return f"checked {counts}: {len(self.problems)} problem(s)"
 
 
-def describe_outcome(record: dict[str, Any]) -> str:
-    status, error = record["status"], record.get("error")
-    if status == "ok":
+def describe_outcome(result: CellResult) -> str:
+    error = result.error
+    if result.status == "ok":
         return "ran without error"
-    if error:
-        return f"raised {error['type']}: {error['message'].splitlines()[0] if error['message'] else ''}"
-    return f"ended with {status}" + (f" ({record['cause']})" if record.get("cause") else "")
+    if error is not None:
+        first = error.message.splitlines()[0] if error.message else ""
+        return f"raised {error.type}: {first}"
+    return f"ended with {result.status}" + (f" ({result.cause})" if result.cause else "")
 
 
-def cell_problems(lesson: Lesson, records: list[dict[str, Any]], solved: bool) -> list[Problem]:
-    problems = []
+def cell_problems(lesson: Lesson, results: list[CellResult], solved: bool) -> list[LessonProblem]:
+    problems: list[LessonProblem] = []
     cells = {c.index: c for c in lesson.cells}
-    for record in records:
-        for text in record.get("problems", []):
-            path, line, message = text.split(":", 2) if text.count(":") >= 2 else (lesson.path, 1, text)
-            problem = Problem(Path(path), int(line) if str(line).isdigit() else 1, message.strip())
-            if problem not in problems:
-                problems.append(problem)
-        cell = cells[record["index"]]
-        error = record.get("error") or {}
-        line = error.get("line") or record["line"]
+    for result in results:
+        # A broken catalogue file of the author's is reported once, however many cells hit it.
+        problems += [p for p in result.problems if p not in problems]
+        cell = cells[result.index]
+        line = (result.error.line if result.error else None) or result.line
         where = f"cell {cell.index + 1}" + (" (with the reference solutions)" if solved else "")
         if cell.role == "check":
-            if solved and record["status"] != "ok":
+            if solved and result.status != "ok":
                 problems.append(
-                    Problem(
+                    LessonProblem(
                         lesson.path,
                         line,
                         f"the reference solution of exercise "
-                        f"{cell.exercise!r} fails its check: {describe_outcome(record)}",
+                        f"{cell.exercise!r} fails its check: {describe_outcome(result)}",
                     )
                 )
-            elif not solved and record["status"] == "ok":
+            elif not solved and result.status == "ok":
                 problems.append(
-                    Problem(
+                    LessonProblem(
                         lesson.path,
-                        record["line"],
+                        result.line,
                         f"exercise {cell.exercise!r} "
                         "starts solved: its check passes on the starter code",
                     )
                 )
-            elif record["expected"]:
+            elif result.expected:
                 continue
-        if record["expected"]:
+        if result.expected:
             continue
         if cell.raises:
-            message = f"{where} is tagged raises-exception but {describe_outcome(record)}"
+            message = f"{where} is tagged raises-exception but {describe_outcome(result)}"
         else:
-            message = f"{where} {describe_outcome(record)}"
-        problems.append(Problem(lesson.path, line, message))
+            message = f"{where} {describe_outcome(result)}"
+        problems.append(LessonProblem(lesson.path, line, message))
     return problems
 
 
-def lesson_problems(host: WorkerHost, lesson: Lesson, timeout: float) -> tuple[int, list[Problem]]:
-    problems: list[Problem] = []
+def lesson_problems(
+    host: WorkerHost, lesson: Lesson, timeout: float
+) -> tuple[int, list[LessonProblem]]:
+    problems: list[LessonProblem] = []
     for exercise in lesson.exercises:
         if exercise.solution is None:
             problems.append(
-                Problem(
+                LessonProblem(
                     lesson.path,
                     exercise.starter.line - 1,
                     f"exercise {exercise.name!r} has no solution cell",
                 )
             )
-    records = run_lesson(host, lesson, timeout=timeout)
-    problems += cell_problems(lesson, records, solved=False)
+    results = run_lesson(host, lesson, timeout=timeout)
+    problems += cell_problems(lesson, results, solved=False)
     if any(e.solution for e in lesson.exercises):
         solved = run_lesson(host, lesson, timeout=timeout, solved=True)
         problems += [p for p in cell_problems(lesson, solved, solved=True) if p not in problems]
-    return len(records), problems
+    return len(results), problems
 
 
-def translation_problems(entry: Entry) -> list[Problem]:
+def translation_problems(entry: Entry) -> list[LessonProblem]:
     base = entry.versions.get("en") or next(iter(entry.versions.values()))
     problems = []
     for lesson in entry.versions.values():
@@ -131,7 +120,7 @@ def translation_problems(entry: Entry) -> list[Problem]:
         for a, b in zip(mine, theirs):
             if a.source.strip() != b.source.strip() or a.metadata != b.metadata:
                 problems.append(
-                    Problem(
+                    LessonProblem(
                         lesson.path,
                         a.line,
                         f"code cell {a.index + 1} differs from "
@@ -142,7 +131,7 @@ def translation_problems(entry: Entry) -> list[Problem]:
         else:
             if len(mine) != len(theirs):
                 problems.append(
-                    Problem(
+                    LessonProblem(
                         lesson.path,
                         1,
                         f"{len(mine)} code cells, but {base.path.name} has {len(theirs)}",
@@ -156,7 +145,7 @@ def check(
     host: WorkerHost,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    on_lesson: Callable[[Lesson, list[Problem]], None] | None = None,
+    on_lesson: Callable[[Lesson, list[LessonProblem]], None] | None = None,
 ) -> Report:
     report = Report()
     entries = load(paths)
@@ -164,7 +153,7 @@ def check(
     for entry in entries:
         for err in entry.broken:
             report.unreadable += 1
-            report.problems.append(Problem(err.path, err.line, err.message))
+            report.problems.append(LessonProblem(err.path, err.line, err.message))
         report.problems += translation_problems(entry) if len(entry.versions) > 1 else []
         lessons += entry.versions.values()
     workers = max(1, min(len(lessons), os.cpu_count() or 1))

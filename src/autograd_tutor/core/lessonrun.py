@@ -1,43 +1,49 @@
-"""Run a whole lesson, cell after cell in one session, as the app does; JSON-ready records."""
+"""Run a whole lesson, cell after cell in one session, as the app does: typed CellResults."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from autograd_tutor.core.explain import CatalogueError, explain, explain_warning
 from autograd_tutor.core.lesson import CodeCell, Lesson
+from autograd_tutor.core.results import CellOutcome, CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, Session, WorkerHost
 from autograd_tutor.core.runner.sandbox.config import TOO_BROAD
 
-MEMORY_ADVICE = (
-    "The cell ran out of memory. The session may still hold most of it: "
-    "restart the session before going on."
-)
 
+def explained(outcome: CellOutcome, code: str, lesson: Lesson) -> CellOutcome:
+    """The outcome with its error and warnings explained from the error catalogue.
 
-def explain_outcome(result: dict[str, Any], code: str, lesson: Lesson) -> None:
-    """Fill `error.explanation` and each warning's `explanation` from the error catalogue.
-
-    A lesson folder may extend the catalogue with an `errors/` folder (docs/authoring.md).
+    The only place a cell's outcome is explained: `run`, `check` and the app all show what
+    this found. A lesson folder may extend the catalogue with an `errors/` folder
+    (docs/authoring.md), and the cell's code picks tailored entries, so both are needed
+    here. A broken catalogue file of the author's costs the explanations, never the run:
+    it is reported as a problem of the outcome.
     """
-    try:
-        from autograd_tutor.core.explain import CatalogueError, explain, explain_warning
-    except ImportError:
-        return
     extra = [lesson.path.parent / "errors"]
     try:
-        error = result.get("error")
-        if error:
-            found = explain(error["type"], error["message"], lang=lesson.lang, code=code, extra_dirs=extra)
-            error["explanation"] = {"id": found.id, "title": found.title} if found else None
-        for warning in result.get("warnings", []):
-            found = explain_warning(
-                warning["category"], warning["message"], lang=lesson.lang, code=code, extra_dirs=extra
+        error = outcome.error
+        if error is not None:
+            found = explain(
+                error.type, error.message, lang=lesson.lang, code=code, extra_dirs=extra
             )
-            warning["explanation"] = {"id": found.id, "title": found.title} if found else None
+            error = replace(error, explanation=found)
+        warnings = tuple(
+            replace(
+                warning,
+                explanation=explain_warning(
+                    warning.category, warning.message, lang=lesson.lang, code=code, extra_dirs=extra
+                ),
+            )
+            for warning in outcome.warnings
+        )
     except CatalogueError as err:
-        result.setdefault("problems", []).append(str(err))
+        problem = LessonProblem(err.path, err.line, err.message)
+        return replace(outcome, problems=(*outcome.problems, problem))
+    return replace(outcome, error=error, warnings=warnings)
 
 
 def is_expected(cell: CodeCell, status: str) -> bool:
@@ -50,43 +56,13 @@ def is_expected(cell: CodeCell, status: str) -> bool:
     return status == "ok"
 
 
-def skipped_record(cell: CodeCell) -> dict[str, Any]:
-    return make_record(cell, {"status": "skipped", "seconds": 0.0})
+def cell_result(cell: CodeCell, outcome: CellOutcome, fresh: bool = False) -> CellResult:
+    """The outcome placed in its lesson: which cell, and whether it ended as tagged."""
+    return CellResult.of(cell, outcome, expected=is_expected(cell, outcome.status), fresh=fresh)
 
 
-def make_record(cell: CodeCell, result: dict[str, Any], fresh: bool = False) -> dict[str, Any]:
-    status = result["status"]
-    record = {
-        "index": cell.index,
-        "line": cell.line,
-        "role": cell.role,
-        "status": status,
-        "expected": is_expected(cell, status),
-        "stdout": result.get("stdout", ""),
-        "stderr": result.get("stderr", ""),
-        "value": result.get("value"),
-        "output_truncated": result.get("output_truncated", False),
-        "seconds": result.get("seconds", 0.0),
-        "error": result.get("error"),
-        "warnings": result.get("warnings", []),
-        "plots": result.get("plots", []),
-        "fresh_session": fresh,
-    }
-    if result.get("warnings_hidden"):
-        record["warnings_hidden"] = result["warnings_hidden"]  # beyond the distinct ones listed
-    if cell.exercise:
-        record["exercise"] = cell.exercise
-    if cell.role == "check":
-        record["solved"] = status == "ok"
-    if result.get("problems"):
-        record["problems"] = result["problems"]  # a broken error-catalogue file of the author's
-    if result.get("cause"):
-        record["cause"] = result["cause"]
-    if status == "memory" and not result.get("session_ended"):
-        # A MemoryError inside the session; over the session's cap, the session is gone and
-        # the cause says so (the next cell gets a fresh one).
-        record["advice"] = MEMORY_ADVICE
-    return record
+def skipped_result(cell: CodeCell) -> CellResult:
+    return cell_result(cell, CellOutcome(status="skipped"))
 
 
 def lesson_read_paths(lesson_path: Path, home: Path) -> list[Path]:
@@ -124,19 +100,23 @@ class LessonRun:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         on_event: Callable[[dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
+    ) -> CellResult:
+        """Run `code` (the cell's own source by default) as `cell`; `on_event` gets the
+        protocol's stream and plot frames while it runs."""
         session = self.ensure_session()
         fresh, self.fresh = self.fresh, False
         source = cell.source if code is None else code
-        result = session.run(
+        answer = session.run(
             source,
             filename=str(self.lesson.path),
             line=cell.line,
             timeout=timeout,
             on_event=on_event,
         )
-        explain_outcome(result, source, self.lesson)
-        return make_record(cell, result, fresh)
+        # Session.run still answers with the protocol's dict (the runner's own tests read
+        # it); it becomes typed here, the first thing past the session.
+        outcome = explained(CellOutcome.from_protocol(answer), source, self.lesson)
+        return cell_result(cell, outcome, fresh)
 
     def close(self) -> None:
         if self.session is not None:
@@ -149,40 +129,40 @@ def run_lesson(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     solved: bool = False,
-    on_record: Callable[[dict[str, Any]], None] | None = None,
+    on_result: Callable[[CellResult], None] | None = None,
     on_session: Callable[[Session], None] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[CellResult]:
     """Every code cell in order; with `solved`, exercises run their reference solution."""
     run = LessonRun(host, lesson)
     if on_session:
         on_session(run.ensure_session())
     solutions = {e.name: e.solution for e in lesson.exercises}
-    records = []
+    results = []
     try:
         for cell in lesson.cells:
             if cell.skipped or cell.role == "solution":
-                record = skipped_record(cell)
+                result = skipped_result(cell)
             else:
                 solution = (
                     solutions.get(cell.exercise or "")
                     if solved and cell.role == "exercise"
                     else None
                 )
-                record = run_cell_as(run, cell, solution, timeout)
-            records.append(record)
-            if on_record:
-                on_record(record)
+                result = run_cell_as(run, cell, solution, timeout)
+            results.append(result)
+            if on_result:
+                on_result(result)
     finally:
         run.close()
-    return records
+    return results
 
 
 def run_cell_as(
     run: LessonRun, cell: CodeCell, solution: CodeCell | None, timeout: float
-) -> dict[str, Any]:
+) -> CellResult:
     if solution is None:
         return run.run_cell(cell, timeout=timeout)
-    # The solution runs in the exercise's place, under its own lines in the file.
-    record = run.run_cell(solution, timeout=timeout)
-    record.update(index=cell.index, role="exercise", exercise=cell.exercise)
-    return record
+    # The solution runs in the exercise's place, under its own lines in the file: the result
+    # names the exercise cell but keeps the solution's line, and `expected` as a solution.
+    result = run.run_cell(solution, timeout=timeout)
+    return replace(result, index=cell.index, role="exercise", exercise=cell.exercise)

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.library import Entry
 from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.results import CellResult
 from autograd_tutor.core.runner.client import WorkerHost
 from autograd_tutor.core.runner.introspect import changed
 from autograd_tutor.core.watch import watch
@@ -262,17 +263,17 @@ class TutorApp(CellRunner, App[int]):
             screen.repaint_cell(message.index)
 
     def on_cell_finished(self, message: CellFinished) -> None:
-        state, index, record = message.state, message.index, message.record
+        state, index, result = message.state, message.index, message.result
         cell_state = state.cells[index]
         cell_state.running = False
-        cell_state.record = record
+        cell_state.result = result
         self.progress.mark_run(state.lesson.id, index)
         if cell_state.cell.role == "check":
-            self._judge(state, cell_state.cell.exercise or "", record)
+            self._judge(state, cell_state.cell.exercise or "", result)
         self._save_progress()
         if not message.alive:
             self.notify(
-                f"The session ended ({record['status']}). The next cell starts a fresh one: "
+                f"The session ended ({result.status}). The next cell starts a fresh one: "
                 f"press {keys.RUN_UPTO} on a cell to run the cells up to it again.",
                 title="Session ended",
                 severity="error",
@@ -283,21 +284,21 @@ class TutorApp(CellRunner, App[int]):
             screen.repaint_all()
             screen.follow(index)
 
-    def _judge(self, state: LessonState, name: str, record: dict[str, Any]) -> None:
+    def _judge(self, state: LessonState, name: str, result: CellResult) -> None:
         """The check ran: tell the exercise cell whether it is solved, and why not."""
         starter = state.cell_of(name, "exercise")
         if starter is None:
             return
-        solved = record["status"] == "ok"
-        error = record.get("error") or {}
+        solved = result.status == "ok"
+        error = result.error
         if solved:
             message = ""
-        elif record["status"] != "error":
-            message = f"the check could not run ({record['status']})"
-        elif error.get("type") == "AssertionError":
-            message = error.get("message") or "the check's assertion failed"
+        elif result.status != "error" or error is None:
+            message = f"the check could not run ({result.status})"
+        elif error.type == "AssertionError":
+            message = error.message or "the check's assertion failed"
         else:
-            message = f"{error.get('type')}: {error.get('message')}"
+            message = f"{error.type}: {error.message}"
         starter.verdict = {"solved": solved, "message": message}
         if solved:
             first = name not in state.solved

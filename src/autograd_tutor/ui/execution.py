@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.message import Message
 
-from autograd_tutor.core.lessonrun import make_record
+from autograd_tutor.core.lessonrun import cell_result
+from autograd_tutor.core.results import CellOutcome, CellResult
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerError
 from autograd_tutor.ui.state import CellState, LessonState
 
@@ -32,9 +33,11 @@ class CellStarted(Message):
 
 
 class CellFinished(Message):
-    def __init__(self, state: LessonState, index: int, record: dict[str, Any], alive: bool) -> None:
+    """A cell's result, explained by the core as `run` explains it: the app only draws it."""
+
+    def __init__(self, state: LessonState, index: int, result: CellResult, alive: bool) -> None:
         super().__init__()
-        self.state, self.index, self.record, self.alive = state, index, record, alive
+        self.state, self.index, self.result, self.alive = state, index, result, alive
 
 
 class SessionRestarted(Message):
@@ -63,25 +66,6 @@ class QueueIdle(Message):
     def __init__(self, state: LessonState) -> None:
         super().__init__()
         self.state = state
-
-
-def full_explanation(error: dict[str, Any] | None, code: str, lang: str) -> dict[str, Any] | None:
-    """The catalogue's explanation (title, what, why, fix, snippet), if the module is there.
-
-    `core.explain` is optional for the app: any failure in it only costs the explanation.
-    """
-    if not error:
-        return None
-    try:
-        from autograd_tutor.core.explain import explain
-
-        found = explain(error.get("type", ""), error.get("message", ""), lang=lang, code=code)
-    except Exception:  # noqa: BLE001 - missing, half-written or broken catalogue
-        return None
-    if found is None:
-        return None
-    fields = ("title", "what", "why", "fix", "snippet")
-    return {name: str(getattr(found, name, "") or "") for name in fields}
 
 
 class CellRunner:
@@ -150,11 +134,10 @@ class CellRunner:
                 continue
             _, index, code = item
             cell_state = state.cells[index]
-            record = self._run_one(state, cell_state, code)
+            result = self._run_one(state, cell_state, code)
             cell = cell_state.cell
             alive = state.run.session is not None and state.run.session.alive
-            interrupted = (record.get("error") or {}).get("type") == "KeyboardInterrupt"
-            if cell.role == "exercise" and alive and not interrupted:
+            if cell.role == "exercise" and alive and not result.interrupted:
                 check = state.cell_of(str(cell.exercise), "check")
                 if check is not None:
                     check.queued = True
@@ -197,7 +180,7 @@ class CellRunner:
 
     def _run_one(  # type: ignore[misc]
         self: App, state: LessonState, cell_state: CellState, code: str
-    ) -> dict[str, Any]:
+    ) -> CellResult:
         # Reset before telling the UI, so no streamed piece can be lost between the two.
         cell_state.live = []
         cell_state.live_plots = {}
@@ -217,13 +200,13 @@ class CellRunner:
 
         cell = cell_state.cell
         try:
-            record = state.run.run_cell(cell, code, timeout=self.cell_timeout, on_event=on_event)
+            result = state.run.run_cell(cell, code, timeout=self.cell_timeout, on_event=on_event)
         except (WorkerError, OSError) as exc:
             # The host itself is gone or never started: say so like a crashed session.
             seconds = time.monotonic() - cell_state.started
-            record = make_record(cell, {"status": "crashed", "cause": str(exc), "seconds": seconds})
-        record["explanation_full"] = full_explanation(record.get("error"), code, state.lesson.lang)
+            crashed = CellOutcome(status="crashed", cause=str(exc), seconds=seconds)
+            result = cell_result(cell, crashed)
         session = state.run.session
         alive = session is not None and session.alive
-        self._post(CellFinished(state, cell.index, record, alive))
-        return record
+        self._post(CellFinished(state, cell.index, result, alive))
+        return result

@@ -79,7 +79,7 @@ def _carry_over(old: LessonState, lesson: Lesson, solved: set[str]) -> LessonSta
     new = LessonState.create(lesson, old.run)
     for before, after in zip(old.cells, new.cells):
         if before.cell.source == after.cell.source and before.cell.role == after.cell.role:
-            after.code, after.record, after.verdict = before.code, before.record, before.verdict
+            after.code, after.result, after.verdict = before.code, before.result, before.verdict
     new.cursor = min(old.cursor, max(len(new.cells) - 1, 0))
     new.hints_shown, new.solutions_shown = dict(old.hints_shown), set(old.solutions_shown)
     new.tensors, new.changed = old.tensors, old.changed

@@ -1,6 +1,7 @@
 """Turn a cell's state into rich renderables: header line, code, and output.
 
-Cell output is never markup: every string from the worker goes through `text.clean` into
+A finished cell is drawn from its `CellResult`, explanations included: the core found them
+(with the lesson's own catalogue), the app only draws them. Cell output is never markup: every string from the worker goes through `text.clean` into
 a `Text`, so a cell printing `[bold]` or an escape sequence shows exactly those characters.
 """
 
@@ -13,6 +14,7 @@ from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 
+from autograd_tutor.core.results import CellError, CellResult, Explanation
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.text import clean
@@ -56,22 +58,18 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
     return text
 
 
-def _interrupted(record: dict[str, Any]) -> bool:
-    return (record.get("error") or {}).get("type") == "KeyboardInterrupt"
-
-
 def _status(cs: CellState, show_times: bool) -> Text:
     if cs.running:
         shown = f" {cs.elapsed:.1f} s" if show_times else ""
         return Text(f"⏳ running{shown} (i: interrupt)", style="bold yellow")
     if cs.queued:
         return Text("… queued", style="yellow")
-    record = cs.record
-    if record is None:
+    result = cs.result
+    if result is None:
         return Text("not run yet", style="dim")
-    status = record["status"]
-    took = f" {record.get('seconds', 0.0):.2f} s" if show_times else ""
-    if cs.cell.role == "check" and status in ("ok", "error") and not _interrupted(record):
+    status = result.status
+    took = f" {result.seconds:.2f} s" if show_times else ""
+    if cs.cell.role == "check" and status in ("ok", "error") and not result.interrupted:
         return (
             Text(f"✓ solved{took}", style="bold green")
             if status == "ok"
@@ -79,11 +77,10 @@ def _status(cs: CellState, show_times: bool) -> Text:
         )
     if status == "ok":
         return Text(f"✓ ran{took}", style="green")
-    if _interrupted(record):
+    if result.interrupted:
         return Text(f"■ interrupted{took}", style="bold yellow")
     if status == "error":
-        error = record.get("error") or {}
-        kind = error.get("type", "error")
+        kind = result.error.type if result.error else "error"
         mark = "✓ raised as expected: " if cs.cell.raises else "✗ "
         return Text(f"{mark}{kind}{took}", style="yellow" if cs.cell.raises else "bold red")
     return Text(f"⚠ {status}{took}", style="bold red")
@@ -111,7 +108,7 @@ def output(
     widgets: bool = True,
     text_height: int = 15,
 ) -> Output:
-    """Live stream and plots while running, else the finished record.
+    """Live stream and plots while running, else the finished result.
 
     `widgets=False` (a terminal too small for a plot widget) draws the plots as text.
     """
@@ -121,10 +118,10 @@ def output(
     if cs.running:
         top.extend(_streams(list(cs.live), LIVE_LINES))
         plots = list(cs.live_plots.values())
-    elif cs.record is not None:
-        top.extend(_record_top(cs.record))
-        plots = list(cs.record.get("plots") or [])
-        bottom.extend(_record_bottom(cs.record, ls, dark))
+    elif cs.result is not None:
+        top.extend(_result_top(cs.result))
+        plots = [plot.figure for plot in cs.result.plots]
+        bottom.extend(_result_bottom(cs.result, ls, dark))
     if not widgets:
         top.extend(_plot(plot, width, text_height) for plot in plots)
         plots = []
@@ -158,9 +155,9 @@ def _streams(live: list[tuple[str, str]], last: int | None = None) -> list[Rende
     return [text] if text else []
 
 
-def _record_top(record: dict[str, Any]) -> list[RenderableType]:
+def _result_top(result: CellResult) -> list[RenderableType]:
     parts: list[RenderableType] = []
-    if record.get("fresh_session"):
+    if result.fresh_session:
         parts.append(
             Text(
                 "ℹ The previous session had ended, so this cell ran in a fresh one: variables from "
@@ -168,54 +165,48 @@ def _record_top(record: dict[str, Any]) -> list[RenderableType]:
                 style="italic cyan",
             )
         )
-    parts.extend(
-        _streams([("stdout", record.get("stdout") or ""), ("stderr", record.get("stderr") or "")])
-    )
-    if record.get("output_truncated"):
+    parts.extend(_streams([("stdout", result.stdout), ("stderr", result.stderr)]))
+    if result.output_truncated:
         parts.append(Text("… output truncated (too much printed)", style="dim italic"))
-    for warning in record.get("warnings") or []:
-        where = f" (line {warning['line']})" if warning.get("line") else ""
-        times = f" (×{warning['count']})" if (warning.get("count") or 1) > 1 else ""
+    for warning in result.warnings:
+        where = f" (line {warning.line})" if warning.line else ""
+        times = f" (×{warning.count})" if warning.count > 1 else ""
         parts.append(
             Text(
-                f"⚠ {clean(str(warning.get('category')))}: {clean(str(warning.get('message')))}"
-                f"{where}{times}",
+                f"⚠ {clean(warning.category)}: {clean(warning.message)}{where}{times}",
                 style="yellow",
             )
         )
-    if record.get("warnings_hidden"):
-        hidden = record["warnings_hidden"]
+    if result.warnings_hidden:
+        hidden = result.warnings_hidden
         parts.append(
             Text(f"… {hidden} more warning{'s' * (hidden != 1)} not shown", style="dim italic")
         )
-    if record.get("value") is not None:
+    if result.value is not None:
         value = Text("⇒ ", style="bold green")
-        value.append(clean(str(record["value"])))
+        value.append(clean(result.value))
         parts.append(value)
     return parts
 
 
-def _record_bottom(record: dict[str, Any], ls: LessonState, dark: bool) -> list[RenderableType]:
+def _result_bottom(result: CellResult, ls: LessonState, dark: bool) -> list[RenderableType]:
     parts: list[RenderableType] = []
-    if _interrupted(record):
+    error = result.error
+    if error is not None and error.interrupted:
         parts.append(
             Text(
-                f"■ Interrupted at line {record['error'].get('line') or '?'}. "
+                f"■ Interrupted at line {error.line or '?'}. "
                 "What the cell assigned before that is kept.",
                 style="bold yellow",
             )
         )
-    elif (
-        record.get("error")
-        and ls.cells[record["index"]].cell.role == "check"
-        and (record["error"].get("type") == "AssertionError")
-    ):
-        message = clean(str(record["error"].get("message") or "the check's assertion failed"))
+    elif error is not None and result.role == "check" and error.type == "AssertionError":
+        message = clean(error.message or "the check's assertion failed")
         parts.append(Text(f"✗ Not solved: {message}", style="bold red"))
-    elif record.get("error"):
-        parts.extend(_error(record["error"], record.get("explanation_full"), ls, dark))
-    if record["status"] in DEAD:
-        parts.extend(_dead(record))
+    elif error is not None:
+        parts.extend(_error(error, ls, dark))
+    if result.status in DEAD:
+        parts.extend(_dead(result))
     return parts
 
 
@@ -229,24 +220,22 @@ def _plot(plot: dict[str, Any], width: int, height: int) -> Text:
         return Text(f"[plot: {clean(str(plot.get('title') or 'untitled'))}]", style="dim")
 
 
-def _error(
-    error: dict[str, Any], explanation: dict[str, str] | None, ls: LessonState, dark: bool
-) -> list[RenderableType]:
-    title = Text(f" {clean(str(error.get('type')))}: ", style="bold white on dark_red")
-    title.append(clean(str(error.get("message", ""))), style="bold white on dark_red")
+def _error(error: CellError, ls: LessonState, dark: bool) -> list[RenderableType]:
+    title = Text(f" {clean(error.type)}: ", style="bold white on dark_red")
+    title.append(clean(error.message), style="bold white on dark_red")
     title.append(" ", style="on dark_red")
     parts: list[RenderableType] = [title]
-    if error.get("line"):
-        parts.append(Text(f"at line {error['line']} of the lesson", style="red"))
-    trace = str(error.get("traceback") or "")
+    if error.line:
+        parts.append(Text(f"at line {error.line} of the lesson", style="red"))
+    trace = error.traceback
     if trace:
         # The lesson's full path only makes lines long; its name says the same.
         trace = trace.replace(f'"{ls.lesson.path}"', f'"{ls.lesson.path.name}"')
-        trace = _without_last_line(trace, str(error.get("type")))
+        trace = _without_last_line(trace, error.type)
     if trace.strip():
         parts.append(Text(clean(trace.rstrip("\n")), style="dim"))
-    if explanation:
-        parts.extend(_explanation(explanation, dark))
+    if error.explanation is not None:
+        parts.extend(_explanation(error.explanation, dark))
     return parts
 
 
@@ -259,17 +248,17 @@ def _without_last_line(trace: str, kind: str) -> str:
     return "\n".join(lines)
 
 
-def _explanation(found: dict[str, str], dark: bool) -> list[RenderableType]:
-    parts: list[RenderableType] = [Text(f"💡 {clean(found['title'])}", style="bold cyan")]
-    for label, name in (("What happened", "what"), ("Why", "why"), ("Fix", "fix")):
-        if found.get(name):
+def _explanation(found: Explanation, dark: bool) -> list[RenderableType]:
+    parts: list[RenderableType] = [Text(f"💡 {clean(found.title)}", style="bold cyan")]
+    for label, text in (("What happened", found.what), ("Why", found.why), ("Fix", found.fix)):
+        if text:
             line = Text(f"{label}: ", style="bold")
-            line.append(clean(found[name].strip()))
+            line.append(clean(text.strip()))
             parts.append(line)
-    if found.get("snippet", "").strip():
+    if found.snippet.strip():
         parts.append(
             Syntax(
-                found["snippet"].strip("\n"),
+                found.snippet.strip("\n"),
                 "python",
                 background_color="default",
                 theme="monokai" if dark else "default",
@@ -279,9 +268,9 @@ def _explanation(found: dict[str, str], dark: bool) -> list[RenderableType]:
     return parts
 
 
-def _dead(record: dict[str, Any]) -> list[RenderableType]:
-    status = record["status"]
-    cause = clean(str(record.get("cause") or ""))
+def _dead(result: CellResult) -> list[RenderableType]:
+    status = result.status
+    cause = clean(result.cause or "")
     if status == "timeout" and not cause:
         # Stopped by SIGINT at the time limit: the session and its variables are still there.
         return [
@@ -298,11 +287,9 @@ def _dead(record: dict[str, Any]) -> list[RenderableType]:
     parts: list[RenderableType] = [
         Text(f"{what}{': ' + cause if cause else '.'}", style="bold red")
     ]
-    if record.get("advice"):
-        parts.append(
-            Text(clean(str(record["advice"])) + f" (press {keys.RESTART})", style="yellow")
-        )
-    if status != "memory" or record.get("cause"):
+    if result.advice:
+        parts.append(Text(clean(result.advice) + f" (press {keys.RESTART})", style="yellow"))
+    if status != "memory" or result.cause:
         parts.append(Text(f"The next cell starts a fresh session: {AGAIN}.", style="yellow"))
     return parts
 

@@ -13,13 +13,14 @@ from typing import Any
 
 from autograd_tutor.core.lesson import CodeCell, Lesson
 from autograd_tutor.core.lessonrun import LessonRun
+from autograd_tutor.core.results import CellResult
 
 
 @dataclass
 class CellState:
     cell: CodeCell
     code: str
-    record: dict[str, Any] | None = None
+    result: CellResult | None = None  # the last run's, explained by the core
     queued: bool = False
     running: bool = False
     started: float = 0.0

@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from autograd_tutor.core.results import CellError
+
 # "... which is output 0 of ExpBackward0, ..." (newer torch says "output 0 of Exp").
 _OUTPUT_OF = re.compile(r"output \d+ of (\w+)")
 # The errors that are about the code, not a tensor: their "variable" would mislead.
@@ -102,13 +104,13 @@ def cell_target(code: str, names: Collection[str] = ()) -> str | None:
 
 
 def error_target(
-    error: dict[str, Any] | None, code: str, first_line: int, names: Collection[str] = ()
+    error: CellError | None, code: str, first_line: int, names: Collection[str] = ()
 ) -> ErrorTarget | None:
     """The variable a cell's error came from, read off the line that raised it."""
-    if not error or error.get("type") in _NOT_A_TENSOR or not error.get("line"):
+    if error is None or error.type in _NOT_A_TENSOR or not error.line:
         return None
     lines = code.splitlines()
-    index = int(error["line"]) - first_line
+    index = error.line - first_line
     if not 0 <= index < len(lines):
         return None  # raised in code the cell called, outside the cell's own lines
     tree = _parse(lines[index].strip())
@@ -121,7 +123,7 @@ def error_target(
             break
     if name is None:
         return None
-    blamed = _OUTPUT_OF.search(str(error.get("message") or ""))
+    blamed = _OUTPUT_OF.search(error.message)
     return ErrorTarget(name, blamed.group(1) if blamed else None)
 
 

@@ -17,9 +17,7 @@ by `match` or `code_match`, which is how an explanation uses the learner's varia
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from autograd_tutor.core.explain.loader import (
     BUILTIN_DIR,
@@ -28,6 +26,7 @@ from autograd_tutor.core.explain.loader import (
     Entry,
     load,
 )
+from autograd_tutor.core.results import Explanation  # the core's result types hold it
 
 __all__ = [
     "BUILTIN_DIR",
@@ -38,22 +37,6 @@ __all__ = [
     "explain",
     "explain_warning",
 ]
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """What the learner sees under an error: all text already in the learner's language."""
-
-    id: str
-    title: str
-    what: str
-    why: str
-    fix: str
-    snippet: str
-    lesson: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def catalogue(lang: str = "en", extra_dirs: Sequence[Path | str] = ()) -> list[Entry]:

@@ -141,9 +141,9 @@ class PanelActions(_Base):
 
     def _error(self) -> targets.ErrorTarget | None:
         cs = self.state.cells[self.state.cursor] if self.state.cells else None
-        if cs is None or cs.record is None:
+        if cs is None or cs.result is None:
             return None
-        return targets.error_target(cs.record.get("error"), cs.code, cs.cell.line, self._names())
+        return targets.error_target(cs.result.error, cs.code, cs.cell.line, self._names())
 
     def _graph_choice(self) -> tuple[str | None, targets.ErrorTarget | None]:
         """(tensor, error target): the inspector's row when it has the focus, else the
