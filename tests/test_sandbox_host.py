@@ -212,6 +212,32 @@ def test_host_unix_sockets_are_unreachable(host: WorkerHost, tmp_path: Path) -> 
 
 
 @pytest.mark.timeout(60)
+def test_system_v_shared_memory_dies_with_the_session(host: WorkerHost) -> None:
+    """A segment outlives its process: outside an IPC namespace of the session's own, a cell
+    could leave memory on the machine that no session cap counts."""
+    session = host.new_session(spare=False)
+    try:
+        shmid = run_json(
+            session,
+            "import ctypes, json\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "print(json.dumps(libc.shmget(0x5EED, 4 << 20, 0o1666)))",  # IPC_CREAT | 0666
+        )
+    finally:
+        session.close()
+    assert shmid >= 0
+    with open("/proc/sysvipc/shm") as f:
+        rows = [line.split() for line in f.readlines()[1:] if line.strip()]
+    leaked = [int(row[1]) for row in rows if int(row[0]) == 0x5EED]
+    for segment in leaked:  # leave the machine as we found it
+        subprocess.run(["ipcrm", "-m", str(segment)], check=False)
+    refused = (session.sandbox.get("missing") or {}).get("ipc namespace")
+    if leaked and refused:
+        pytest.skip(f"this kernel refused an IPC namespace: {refused}")
+    assert not leaked, "the cell's segment outlived its session on the host"
+
+
+@pytest.mark.timeout(60)
 def test_proc_shows_only_the_sessions_processes(host: WorkerHost) -> None:
     marker = f"sandbox-proc-marker-{os.getpid()}"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])

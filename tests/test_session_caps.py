@@ -275,3 +275,23 @@ def test_leftovers_of_a_killed_app_are_swept_at_start() -> None:
         for d in (old, young):
             with contextlib.suppress(OSError):
                 d.rmdir()
+
+
+@pytest.mark.timeout(60)
+def test_quitting_the_app_removes_its_session_cgroups() -> None:
+    """The host ends its sessions when the app closes it, instead of leaving their
+    cgroups behind for the next start to sweep."""
+    if not cgroup_expected():
+        pytest.skip("no session cgroup can be made here (the watchdog is in force)")
+    with WorkerHost() as h:
+        h.wait_ready()
+        session = capped(h)
+        session.run("1")
+        relay = session._relay.pid
+        made = [
+            own / cgroups.BASE / f"session-{relay}"
+            for own in (cgroups.own_dir("memory"), cgroups.own_dir("pids"))
+            if own is not None
+        ]
+        assert made and all(d.is_dir() for d in made)
+    assert not any(d.exists() for d in made)  # gone by the time close() returned

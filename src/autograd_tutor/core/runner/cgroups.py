@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -130,6 +131,13 @@ def sweep(min_age: float = STALE_SECONDS, ours: frozenset[int] = frozenset()) ->
     return left
 
 
+def sweep_until(relays: frozenset[int], seconds: float) -> None:
+    """Sweep, and again while the sessions of these ending relays are still emptying."""
+    deadline = time.monotonic() + seconds
+    while sweep(ours=relays) and time.monotonic() < deadline:
+        time.sleep(0.01)  # a killed relay's cell leaves its cgroup a moment later
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -184,3 +192,17 @@ class RelayWatch:
         # stuck in the kernel may take longer), and another app's leftovers age.
         again = left or self.unwatched
         self.sweep_at = time.monotonic() + RETRY_SECONDS if again else None
+
+    def close(self, seconds: float) -> None:
+        """The app is gone: end every relay now and remove their cgroups, within `seconds`.
+
+        Relays would die with the host anyway (PR_SET_PDEATHSIG), but then nobody would be
+        left to remove their cgroups until the next start."""
+        for fd in self.fds:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+        sweep_until(frozenset(self.fds.values()) | self.gone | self.unwatched, seconds)
+        for fd in self.fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.fds.clear()

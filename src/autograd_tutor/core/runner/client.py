@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner import cgroups, protocol
 from autograd_tutor.core.runner.processes import PR_SET_DUMPABLE, prctl
 from autograd_tutor.core.runner.protocol import (
     DEFAULT_TIMEOUT,
@@ -38,6 +38,7 @@ FORK_SECONDS = 60.0  # host and relay answering a new session (the host may be m
 ASK_SECONDS = 15.0  # inspect and graph: they read the namespace, they run no code
 SEND_SECONDS = 10.0  # a request that cannot even be written
 ANSWER_SLACK = 10.0  # beyond the relay's own deadlines, before the client gives up on it
+CLOSE_SECONDS = 0.3  # on quit, what the host gets to end its sessions before it is killed
 STOPPED_ANSWERING = "the worker stopped answering; its session was ended"
 EventHandler = Callable[[dict[str, Any]], None]
 # Only these variables reach the worker: a cell must not read the app's secrets.
@@ -81,6 +82,7 @@ class WorkerHost:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-session")
         self._spare_lock = threading.Lock()
         self._closed = False
+        self._relay_pids: set[int] = set()  # every session's relay, for the sweep on close
         self._scratch_root = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -166,6 +168,7 @@ class WorkerHost:
                 theirs.close()
                 relay_pid = protocol.recv(self._control, deadline).get("pid", 0)
                 relay = _Relay(relay_pid)
+                self._relay_pids.add(relay_pid)
                 hello = protocol.recv(mine, deadline)
             except Deadline:
                 # A host that does not answer is stuck: the next session gets a new one.
@@ -200,13 +203,21 @@ class WorkerHost:
             # A spare still being forked closes itself when it arrives.
             pending.add_done_callback(_close_result)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._proc is not None:
-            # The host may be busy importing torch (wait_ready() holds the lock meanwhile):
-            # kill it rather than wait. Relays and cells follow it (PR_SET_PDEATHSIG).
-            self._proc.kill()
-            self._proc.wait()
         if self._control is not None:
+            # A host that is listening ends its sessions and removes their cgroups at once.
             self._control.close()
+        if self._proc is not None:
+            # One busy importing torch (wait_ready() holds the lock meanwhile) is killed
+            # rather than waited for: quitting must not wait on torch. Relays and cells
+            # follow it (PR_SET_PDEATHSIG).
+            try:
+                self._proc.wait(timeout=CLOSE_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+                # Its relays die with it but leave their session cgroups: remove them now
+                # rather than at the next start (the sweep never touches a live session).
+                cgroups.sweep_until(frozenset(self._relay_pids), CLOSE_SECONDS)
         if self._scratch_root:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
         self._proc = None

@@ -52,6 +52,7 @@ SLOW_IMPORTS = (
     # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
     "torch._dynamo",
 )
+CLOSE_SECONDS = 0.25  # on the app's exit, for ending sessions and removing their cgroups
 IDLE_BEFORE_WARMING = 1.0  # seconds without requests: the app has what it asked for
 
 
@@ -88,9 +89,10 @@ def serve(control: socket.socket) -> None:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         except OSError:
+            data, fds = b"", []
+        if not data:  # the app is gone (or closing us): leave no session and no cgroup
+            relays.close(CLOSE_SECONDS)
             return
-        if not data:
-            return  # the app is gone
         request = json.loads(data)
         if request.get("op") != "session" or not fds:
             for fd in fds:

@@ -22,6 +22,7 @@ keeps the host's view (Landlock still applies). Paths absent on this machine are
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import stat
 import sys
@@ -147,9 +148,18 @@ def prepare(config: SandboxConfig) -> MountPlan:
     return plan
 
 
+# The cell process puts its channel on fd 3 and closes everything from 4 up except the
+# plan's copies: keep those well clear of the low numbers, so none is ever clobbered there.
+_FIRST_PLAN_FD = 64
+
+
 def _clone(dfd: int, path: str) -> int:
     flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE
-    return syscall(_SYS_OPEN_TREE, dfd, path.encode(), flags)
+    raw = syscall(_SYS_OPEN_TREE, dfd, path.encode(), flags)
+    try:
+        return fcntl.fcntl(raw, fcntl.F_DUPFD_CLOEXEC, _FIRST_PLAN_FD)
+    finally:
+        os.close(raw)
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:

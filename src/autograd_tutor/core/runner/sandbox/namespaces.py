@@ -1,4 +1,4 @@
-"""In the relay: new user, network and pid namespaces, and the user namespace's id maps.
+"""In the relay: new user, network, IPC and pid namespaces, and the user namespace's id maps.
 
 The user namespace comes first, so that even root loses its capabilities over the rest of
 the machine (no ptrace, no reading the app's ``/proc/PID/environ``); inside it the relay may
@@ -22,6 +22,7 @@ import os
 from autograd_tutor.core.runner.sandbox import mounts
 from autograd_tutor.core.runner.sandbox.config import NOBODY, SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.sandbox.kernel import (
+    CLONE_NEWIPC,
     CLONE_NEWNET,
     CLONE_NEWPID,
     CLONE_NEWUSER,
@@ -85,8 +86,15 @@ def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None)
                 report.missing["uid mapping"] = f"root stays uid 0 outside ({plan_why})"
         except OSError as e:
             report.missing["user namespace"] = f"writing the id maps: {why(e)}"
-    # Separately, so that one refusal does not cost the other protection.
-    for flag, name in ((CLONE_NEWNET, "network namespace"), (CLONE_NEWPID, "pid namespace")):
+    # Separately, so that one refusal does not cost the other protection. The IPC namespace:
+    # System V shared memory and message queues outlive every process that made them, so a
+    # cell could leave memory behind that no session cap counts; in its own IPC namespace
+    # they go when the session's last process does.
+    for flag, name in (
+        (CLONE_NEWNET, "network namespace"),
+        (CLONE_NEWIPC, "ipc namespace"),
+        (CLONE_NEWPID, "pid namespace"),
+    ):
         try:
             unshare(flag)
             report.active.append(name)
