@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from autograd_tutor.core.graphtext import render_graph
-from autograd_tutor.core.runner.introspect import changed, graph, summarize, tensor_rows
+from autograd_tutor.core.runner.cell.introspect import graph, summarize, tensor_rows
+from autograd_tutor.core.tensor_rows import changed
 
 
 def run(code: str, namespace: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import pytest
 
 from autograd_tutor import plot
 from autograd_tutor.core import plotdata
-from autograd_tutor.core.runner import plotting
+from autograd_tutor.core.runner.cell import plotting
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-MPL_BACKEND = "module://autograd_tutor.core.runner.mpl_backend"
+MPL_BACKEND = "module://autograd_tutor.core.runner.cell.mpl_backend"
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def test_flush_without_changes_sends_nothing_and_reset_forgets(
 
 MPL_PRELUDE = """
     import json, warnings
-    from autograd_tutor.core.runner import plotting
+    from autograd_tutor.core.runner.cell import plotting
     out = []
     plotting.install(out.append)
     plotting.reset()
@@ -234,7 +234,7 @@ def test_matplotlib_syllabus_code_unchanged() -> None:
     out = run_mpl(
         """
         import numpy as np
-        assert plt.get_backend() == "module://autograd_tutor.core.runner.mpl_backend"
+        assert plt.get_backend() == "module://autograd_tutor.core.runner.cell.mpl_backend"
         x = np.linspace(-10, 10, 100)
         y = x**2
         plt.plot(x, y)

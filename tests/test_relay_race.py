@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from autograd_tutor.core.runner import protocol
-from autograd_tutor.core.runner.relay import Relay
+from autograd_tutor.core.runner.relay.relay import Relay
 from autograd_tutor.core.runner.sandbox import SandboxConfig, SandboxReport
+from autograd_tutor.core.runner.shared import protocol
 
 
 class HeldSelector(selectors.DefaultSelector):
@@ -64,7 +64,7 @@ class Rig:
         relay.pipes = {out_r: "stdout", err_r: "stderr"}
         for fd in relay.pipes:
             os.set_blocking(fd, False)
-        from autograd_tutor.core.runner.channel import Channel
+        from autograd_tutor.core.runner.relay.channel import Channel
 
         relay.cell = Channel(cell_relay)
         self.relay = relay

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd_tutor.core.runner import cgroups
 from autograd_tutor.core.runner.client import Session, WorkerHost
+from autograd_tutor.core.runner.shared import cgroups
 
 CAP = 400 * 1024**2
 CHILD = 200 * 1024**2  # three of them: 600 MB, half as much again as the cap

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd_tutor import __version__
-from autograd_tutor.core.runner.protocol import DEFAULT_TIMEOUT
+from autograd_tutor.core.runner.shared.protocol import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from autograd_tutor.core.results import CellResult

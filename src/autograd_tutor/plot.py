@@ -14,7 +14,7 @@ takes ``figure=`` to draw into a second plot. Kept thin so the import stays chea
 torch, no textual.
 """
 
-from autograd_tutor.core.runner.plotting import (
+from autograd_tutor.core.runner.cell.plotting import (
     line,
     logy,
     point,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
-from autograd_tutor.core.runner.introspect import changed
+from autograd_tutor.core.tensor_rows import changed
 from autograd_tutor.ui.widgets.inspector import MARK, TensorInspector
 
 pytestmark = pytest.mark.anyio
@@ -108,13 +108,13 @@ async def test_real_rows_from_a_session(session) -> None:
 
 
 def test_introspect_import_leaves_torch_alone() -> None:
-    """The UI imports `changed` from introspect: that module must not pull torch in."""
+    """The UI imports `changed` from core.tensor_rows: that module must not pull torch in."""
     import subprocess
     import sys
 
     code = (
         "import sys\n"
-        "from autograd_tutor.core.runner.introspect import changed\n"
+        "from autograd_tutor.core.tensor_rows import changed\n"
         "import autograd_tutor.ui.widgets.inspector\n"
         "print('torch' in sys.modules)\n"
     )

@@ -11,7 +11,7 @@ from autograd_tutor.core.explain import CatalogueError, explain, explain_warning
 from autograd_tutor.core.lesson import CodeCell, Lesson
 from autograd_tutor.core.results import CellOutcome, CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, Session, WorkerHost
-from autograd_tutor.core.runner.sandbox.config import TOO_BROAD
+from autograd_tutor.core.runner.shared.sandbox_config import TOO_BROAD
 
 
 def explained(outcome: CellOutcome, code: str, lesson: Lesson) -> CellOutcome:

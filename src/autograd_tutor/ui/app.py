@@ -24,7 +24,7 @@ from autograd_tutor.core.library import Entry
 from autograd_tutor.core.progress import Progress
 from autograd_tutor.core.results import CellResult
 from autograd_tutor.core.runner.client import WorkerHost
-from autograd_tutor.core.runner.introspect import changed
+from autograd_tutor.core.tensor_rows import changed
 from autograd_tutor.core.watch import watch
 from autograd_tutor.ui import commands, keys, reload
 from autograd_tutor.ui.execution import (

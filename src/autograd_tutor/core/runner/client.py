@@ -22,9 +22,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner import cgroups, protocol
-from autograd_tutor.core.runner.processes import PR_SET_DUMPABLE, prctl
-from autograd_tutor.core.runner.protocol import (
+from autograd_tutor.core.runner.shared import cgroups, protocol
+from autograd_tutor.core.runner.shared.processes import PR_SET_DUMPABLE, prctl
+from autograd_tutor.core.runner.shared.protocol import (
     DEFAULT_TIMEOUT,
     GRACE_SECONDS,
     WARM_UP_SECONDS,

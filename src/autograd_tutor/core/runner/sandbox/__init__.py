@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 from autograd_tutor.core.runner.sandbox import landlock, limits, mounts
-from autograd_tutor.core.runner.sandbox.config import NOBODY, SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.sandbox.kernel import (
     PR_SET_NO_NEW_PRIVS,
     PR_SET_PDEATHSIG,
@@ -38,6 +37,7 @@ from autograd_tutor.core.runner.sandbox.kernel import (
 from autograd_tutor.core.runner.sandbox.landlock import landlock_abi
 from autograd_tutor.core.runner.sandbox.mounts import close_fds_from
 from autograd_tutor.core.runner.sandbox.namespaces import enter_namespaces
+from autograd_tutor.core.runner.shared.sandbox_config import NOBODY, SandboxConfig, SandboxReport
 
 __all__ = [
     "NOBODY",

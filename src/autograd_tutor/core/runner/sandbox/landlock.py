@@ -14,8 +14,8 @@ import stat
 from pathlib import Path
 
 from autograd_tutor.core.runner.sandbox import mounts
-from autograd_tutor.core.runner.sandbox.config import SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.sandbox.kernel import syscall, why
+from autograd_tutor.core.runner.shared.sandbox_config import SandboxConfig, SandboxReport
 
 # Landlock syscalls use the generic numbers on these machines (not on e.g. alpha or mips).
 _LANDLOCK_MACHINES = {"x86_64", "aarch64", "arm64"}

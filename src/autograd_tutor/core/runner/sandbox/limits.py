@@ -6,8 +6,8 @@ import ctypes
 import os
 import resource
 
-from autograd_tutor.core.runner.sandbox.config import SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.sandbox.kernel import kernel_at_least, libc, why, write
+from autograd_tutor.core.runner.shared.sandbox_config import SandboxConfig, SandboxReport
 
 # The kernel reuses pids from 300 upwards after the first wrap, and refuses pid_max < 301.
 RESERVED_PIDS = 300

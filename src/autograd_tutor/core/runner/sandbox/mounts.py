@@ -29,7 +29,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograd_tutor.core.runner.sandbox.config import SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.sandbox.kernel import (
     CLONE_NEWNS,
     check,
@@ -38,6 +37,7 @@ from autograd_tutor.core.runner.sandbox.kernel import (
     unshare,
     why,
 )
+from autograd_tutor.core.runner.shared.sandbox_config import SandboxConfig, SandboxReport
 
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 
 from autograd_tutor.core.runner.sandbox import mounts
-from autograd_tutor.core.runner.sandbox.config import NOBODY, SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.sandbox.kernel import (
     CLONE_NEWIPC,
     CLONE_NEWNET,
@@ -32,6 +31,7 @@ from autograd_tutor.core.runner.sandbox.kernel import (
     why,
     write,
 )
+from autograd_tutor.core.runner.shared.sandbox_config import NOBODY, SandboxConfig, SandboxReport
 
 
 def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None) -> None:

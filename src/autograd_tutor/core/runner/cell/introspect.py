@@ -3,7 +3,7 @@
 Everything returned is JSON-ready (str, int, float, bool, None, list, dict): it goes back to
 the UI over the protocol, and the UI process never imports torch. torch is imported inside
 the functions so that importing this module stays free (the host imports it before torch is
-warm, and tests of `changed()` need no torch at all).
+warm). The app compares two looks with `core/tensor_rows.py`.
 
 Looking must not touch: the learner's state and warnings are left as they were. Hence
 `.grad` is only read on leaves and on tensors that `retain_grad()` (reading it elsewhere
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from typing import Any
 
 SUMMARY_LIMIT = 60
@@ -154,12 +153,6 @@ def tensor_rows(namespace: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return rows
-
-
-def changed(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]) -> set[str]:
-    """Names in `after` that are new or whose fingerprint differs from `before`."""
-    old = {row["name"]: row["fingerprint"] for row in before}
-    return {row["name"] for row in after if old.get(row["name"]) != row["fingerprint"]}
 
 
 # ----------------------------------------------------------------------------- graph

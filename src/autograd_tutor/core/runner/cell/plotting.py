@@ -36,7 +36,7 @@ MAX_FIGURES = 32
 MAX_SERIES = 16
 
 DEFAULT_FIGURE = "plot"
-_MPL_BACKEND_MODULE = "autograd_tutor.core.runner.mpl_backend"
+_MPL_BACKEND_MODULE = "autograd_tutor.core.runner.cell.mpl_backend"
 
 PlotDict = dict[str, Any]
 

@@ -14,8 +14,8 @@ import socket
 import sys
 from typing import Any
 
-from autograd_tutor.core.runner import protocol
-from autograd_tutor.core.runner.execute import CellRunner, flush_std
+from autograd_tutor.core.runner.cell.execute import CellRunner, flush_std
+from autograd_tutor.core.runner.shared import protocol
 
 
 def _text_streams() -> None:
@@ -32,7 +32,7 @@ def _text_streams() -> None:
 
 def _plotting(channel: socket.socket, current: dict[str, Any]) -> Any:
     try:
-        from autograd_tutor.core.runner import plotting
+        from autograd_tutor.core.runner.cell import plotting
     except ImportError:
         return None
     plotting.install(
@@ -53,7 +53,7 @@ def serve(channel: socket.socket) -> None:
     if not select.select([channel], [], [], 0.05)[0]:
         # Nobody is waiting for this fresh session yet (a spare, or a learner reading):
         # finish the slow imports the host may not have had when it forked us.
-        from autograd_tutor.core.runner.host import warm_extras
+        from autograd_tutor.core.runner.cell.warmup import warm_extras
 
         warm_extras()
     while True:
@@ -109,7 +109,7 @@ def _run_interruptible(runner: CellRunner, request: dict[str, Any]) -> dict[str,
 
 def _introspect(op: str, request: dict[str, Any], runner: CellRunner) -> dict[str, Any]:
     try:
-        from autograd_tutor.core.runner import introspect
+        from autograd_tutor.core.runner.cell import introspect
 
         if op == "inspect":
             return {"tensors": introspect.tensor_rows(runner.namespace)}

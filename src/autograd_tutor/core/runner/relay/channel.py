@@ -14,7 +14,7 @@ import os
 import socket
 from typing import Any
 
-from autograd_tutor.core.runner import protocol
+from autograd_tutor.core.runner.shared import protocol
 
 _CHUNK = 1 << 16
 

@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner import protocol
-from autograd_tutor.core.runner.channel import Channel, read_available
-from autograd_tutor.core.runner.processes import describe_exit, die_with_parent, reap
-from autograd_tutor.core.runner.protocol import DEFAULT_TIMEOUT, GRACE_SECONDS, WARM_UP_SECONDS
+from autograd_tutor.core.runner.relay.channel import Channel, read_available
+from autograd_tutor.core.runner.relay.sessioncaps import SessionCaps
 from autograd_tutor.core.runner.sandbox import (
     SandboxConfig,
     SandboxReport,
@@ -32,7 +30,13 @@ from autograd_tutor.core.runner.sandbox import (
     confine_cell,
     enter_namespaces,
 )
-from autograd_tutor.core.runner.sessioncaps import SessionCaps
+from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared.processes import describe_exit, die_with_parent, reap
+from autograd_tutor.core.runner.shared.protocol import (
+    DEFAULT_TIMEOUT,
+    GRACE_SECONDS,
+    WARM_UP_SECONDS,
+)
 
 CONFINE_SECONDS = 30.0  # confinement takes milliseconds; a hang there is a dead session
 STREAM_EVERY = 0.03  # coalesce output into one event per 30 ms
@@ -109,7 +113,7 @@ class Relay:
                 confine_cell(self.config, self.report)
                 # The relay reports what the cell process really got, not what was planned.
                 protocol.send(theirs, {"ev": "confined", "sandbox": self.report.to_json()})
-                from autograd_tutor.core.runner import cell
+                from autograd_tutor.core.runner.cell import serve as cell
 
                 cell.serve(theirs)
             finally:

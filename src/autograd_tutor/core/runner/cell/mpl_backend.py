@@ -1,6 +1,6 @@
 """matplotlib backend that turns figures into plot dicts for the terminal.
 
-Selected with ``MPLBACKEND=module://autograd_tutor.core.runner.mpl_backend`` (set by
+Selected with ``MPLBACKEND=module://autograd_tutor.core.runner.cell.mpl_backend`` (set by
 the cell process before matplotlib is imported), so learner code written for Jupyter
 (`plt.plot(x, y); plt.show()`) works unchanged. Modern module:// backend layout
 (matplotlib >= 3.6, checked against 3.11's pyplot.switch_backend): the module exports
@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from autograd_tutor.core.plotdata import downsample
-from autograd_tutor.core.runner import plotting
+from autograd_tutor.core.runner.cell import plotting
 
 # Guard against `for ...: plt.plot(...); plt.show()` flooding the UI with figures.
 MAX_FIGURES_PER_CELL = 32

@@ -16,12 +16,13 @@ import socket
 import sys
 import time
 
-from autograd_tutor.core.runner import protocol
-from autograd_tutor.core.runner.cgroups import RelayWatch
-from autograd_tutor.core.runner.processes import die_with_parent
-from autograd_tutor.core.runner.relay import run_relay
+from autograd_tutor.core.runner.cell.warmup import SLOW_IMPORTS, warm_one
+from autograd_tutor.core.runner.relay.relay import run_relay
+from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared.cgroups import RelayWatch
+from autograd_tutor.core.runner.shared.processes import die_with_parent
 
-MPL_BACKEND = "module://autograd_tutor.core.runner.mpl_backend"
+MPL_BACKEND = "module://autograd_tutor.core.runner.cell.mpl_backend"
 
 
 def preload() -> dict:
@@ -33,40 +34,20 @@ def preload() -> dict:
     import numpy  # noqa: F401 - preloaded so cells import it instantly
 
     info = {"torch": torch.__version__, "import_seconds": round(time.perf_counter() - started, 3)}
-    from autograd_tutor.core.runner import cell  # noqa: F401
+    from autograd_tutor.core.runner.cell import serve  # noqa: F401
 
     for optional in ("plotting", "introspect"):
         try:
-            __import__(f"autograd_tutor.core.runner.{optional}")
+            __import__(f"autograd_tutor.core.runner.cell.{optional}")
         except ImportError:
             pass
     info["seconds"] = round(time.perf_counter() - started, 3)
     return info
 
 
-SLOW_IMPORTS = (
-    "matplotlib.pyplot",
-    # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
-    # ~0.6 s that would otherwise land on a learner's cell.
-    "torch.fx.experimental.symbolic_shapes",
-    # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
-    "torch._dynamo",
-)
 CLOSE_SECONDS = 0.25  # on the app's exit, for ending sessions and removing their cgroups
 IDLE_BEFORE_WARMING = 1.0  # seconds without requests: the app has what it asked for
 
-
-def warm_one(module: str) -> None:
-    try:
-        __import__(module)
-    except Exception:  # noqa: BLE001 - optional; a cell that needs it will say why
-        pass
-
-
-def warm_extras() -> None:
-    """All slow imports at once (the cell process, when nobody is waiting for it)."""
-    for module in SLOW_IMPORTS:
-        warm_one(module)
 
 
 def serve(control: socket.socket) -> None:
@@ -123,6 +104,3 @@ def main() -> None:
     protocol.send(control, {"ev": "ready", **info})
     serve(control)
 
-
-if __name__ == "__main__":
-    main()

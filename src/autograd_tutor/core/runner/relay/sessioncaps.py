@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner.cgroups import counter, make_session_dir, own_dir, why, write
 from autograd_tutor.core.runner.sandbox import SandboxConfig, SandboxReport
+from autograd_tutor.core.runner.shared.cgroups import counter, make_session_dir, own_dir, why, write
 
 RUNNING_EVERY = 0.1  # watchdog sample period while a cell runs (one smaps_rollup ~0.7 ms)
 IDLE_EVERY = 1.0  # between cells: a background child may still be allocating

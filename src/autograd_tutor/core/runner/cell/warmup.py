@@ -1,0 +1,29 @@
+"""Slow optional imports, done ahead of time so that no learner's cell waits for them.
+
+The host warms them one at a time while the app is quiet; a fresh cell process that nobody
+is waiting for yet finishes whatever the host had not done when it forked.
+"""
+
+from __future__ import annotations
+
+SLOW_IMPORTS = (
+    "matplotlib.pyplot",
+    # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
+    # ~0.6 s that would otherwise land on a learner's cell.
+    "torch.fx.experimental.symbolic_shapes",
+    # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
+    "torch._dynamo",
+)
+
+
+def warm_one(module: str) -> None:
+    try:
+        __import__(module)
+    except Exception:  # noqa: BLE001 - optional; a cell that needs it will say why
+        pass
+
+
+def warm_extras() -> None:
+    """All slow imports at once (the cell process, when nobody is waiting for it)."""
+    for module in SLOW_IMPORTS:
+        warm_one(module)

@@ -1,0 +1,1 @@
+"""The warm host process: imports torch once, forks one relay per session."""
