@@ -212,10 +212,14 @@ def require(report: SandboxReport, *protections: str) -> None:
 
 def test_report_json_round_trip_and_summary() -> None:
     full = SandboxReport(active=["user namespace", "rlimits"], missing={})
-    assert full.full and full.summary() == "sandbox: full"
+    assert full.full and full.headline() == "sandbox: full"
     partial = SandboxReport(active=["rlimits"], missing={"landlock": "kernel has no Landlock"})
     assert not partial.full
     assert partial.summary() == "sandbox: partial — no landlock (kernel has no Landlock)"
+    assert partial.headline() == "sandbox: partial (no landlock)"
+    assert full.summary() == "sandbox: full (user namespace, rlimits)"
+    assert full.details() == ["on   user namespace", "on   rlimits"]
+    assert partial.details() == ["on   rlimits", "off  landlock: kernel has no Landlock"]
     back = SandboxReport.from_json(json.loads(json.dumps(partial.to_json())))
     assert back == partial
     assert not SandboxReport().full

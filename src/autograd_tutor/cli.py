@@ -7,10 +7,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autograd_tutor import __version__
 from autograd_tutor.core.runner.shared.protocol import DEFAULT_TIMEOUT
+from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 
 if TYPE_CHECKING:
     from autograd_tutor.core.results import CellResult
@@ -118,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     def on_session(session) -> None:
         if not args.json:
-            print(sandbox_line(session.sandbox))
+            print(SandboxReport.from_json(session.sandbox).summary())
 
     with WorkerHost() as host:
         results = run_lesson(
@@ -128,13 +129,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"\n{len(results)} cells: {len(results) - len(bad)} as expected, {len(bad)} not")
     return 1 if bad else 0
-
-
-def sandbox_line(report: dict[str, Any]) -> str:
-    missing = report.get("missing") or {}
-    if not missing:
-        return "sandbox: full (" + ", ".join(report.get("active", [])) + ")"
-    return "sandbox: partial — " + "; ".join(f"no {k} ({v})" for k, v in missing.items())
 
 
 def print_json(result: CellResult) -> None:
@@ -220,14 +214,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from autograd_tutor.core.runner.client import WorkerHost
 
     with WorkerHost() as host:
-        session = host.new_session(spare=False)
-        report = session.sandbox
-        session.close()
-    print(sandbox_line(report))
-    for name in report.get("active", []):
-        print(f"  on   {name}")
-    for name, why in (report.get("missing") or {}).items():
-        print(f"  off  {name}: {why}")
+        report = host.sandbox_report()
+    print(report.summary())
+    for line in report.details():
+        print(f"  {line}")
     return 0
 
 

@@ -59,16 +59,6 @@ class WorkerState(Message):
         self.status, self.details = status, details
 
 
-def sandbox_words(report: dict[str, Any]) -> tuple[str, str]:
-    """("sandbox: full" or "sandbox: partial", the details for a tooltip)."""
-    missing = report.get("missing") or {}
-    active = ", ".join(report.get("active", [])) or "none"
-    details = f"active: {active}"
-    if missing:
-        details += "\nmissing: " + "; ".join(f"{k} ({v})" for k, v in missing.items())
-    return ("sandbox: partial" if missing else "sandbox: full"), details
-
-
 class TutorApp(CellRunner, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "autograd-tutor"
@@ -146,14 +136,12 @@ class TutorApp(CellRunner, App[int]):
     def _wait_for_worker(self) -> None:
         try:
             info = self.host.wait_ready()
-            probe = self.host.new_session(spare=False)  # lessons need their own read paths
-            report = probe.sandbox
-            probe.close()
+            report = self.host.sandbox_report()  # lessons need their own read paths
         except Exception as exc:  # noqa: BLE001 - shown to the learner; the UI goes on
             self._post(WorkerState(f"worker failed: {exc}"))
             return
-        status, details = sandbox_words(report)
-        self._post(WorkerState(status, f"torch {info.get('torch', '?')}\n{details}"))
+        details = "\n".join([f"torch {info.get('torch', '?')}", *report.details()])
+        self._post(WorkerState(report.headline(), details))
 
     def on_worker_state(self, message: WorkerState) -> None:
         self.sandbox_details = message.details

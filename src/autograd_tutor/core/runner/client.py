@@ -30,6 +30,7 @@ from autograd_tutor.core.runner.shared.protocol import (
     WARM_UP_SECONDS,
     Deadline,
 )
+from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 
 # Every wait on another process has a deadline (seconds). Past one, that process is taken
 # for dead: it is killed, and the caller hears so in words instead of waiting for ever.
@@ -154,6 +155,14 @@ class WorkerHost:
                 if not self._closed:
                     self._spares[key] = self._pool.submit(self._fork_session, settings)
         return session
+
+    def sandbox_report(self) -> SandboxReport:
+        """What a cell gets on this machine: one throwaway session's report (no spare)."""
+        probe = self.new_session(spare=False)
+        try:
+            return SandboxReport.from_json(probe.sandbox)
+        finally:
+            probe.close()
 
     def _fork_session(self, settings: dict[str, Any]) -> Session:
         self.wait_ready()

@@ -29,14 +29,13 @@ from pathlib import Path
 from autograd_tutor.core.runner.sandbox import landlock, limits, mounts
 from autograd_tutor.core.runner.sandbox.kernel import (
     PR_SET_NO_NEW_PRIVS,
-    PR_SET_PDEATHSIG,
     kernel_at_least,
-    libc,
     why,
 )
 from autograd_tutor.core.runner.sandbox.landlock import landlock_abi
 from autograd_tutor.core.runner.sandbox.mounts import close_fds_from
 from autograd_tutor.core.runner.sandbox.namespaces import enter_namespaces
+from autograd_tutor.core.runner.shared.processes import die_with_parent, prctl
 from autograd_tutor.core.runner.shared.sandbox_config import NOBODY, SandboxConfig, SandboxReport
 
 __all__ = [
@@ -81,7 +80,7 @@ def confine_cell(config: SandboxConfig, report: SandboxReport) -> None:
     if threads > 1:  # both no_new_privs and Landlock bind only the calling thread
         report.missing["single thread"] = f"{threads} threads; only the calling one is confined"
 
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
+    if prctl(PR_SET_NO_NEW_PRIVS, 1):
         report.active.append("no_new_privs")
     else:
         report.missing["no_new_privs"] = why(OSError(ctypes.get_errno(), ""))
@@ -163,7 +162,7 @@ def _probe_child(scratch: Path, w: int) -> None:
         pid = -1
     if pid == 0:  # pid 1 of the new pid namespace, if there is one
         try:
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # if probe() kills us
+            die_with_parent()  # if probe() kills us
             confine_cell(config, report)
             os.write(w, json.dumps(report.to_json()).encode() + b"\n")
         finally:

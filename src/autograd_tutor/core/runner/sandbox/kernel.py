@@ -13,7 +13,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long  # a pointer-sized result, not ctypes' default int
@@ -46,10 +46,6 @@ def unshare(flags: int) -> None:
         os.unshare(flags)
     else:
         check(libc.unshare(ctypes.c_int(flags)))
-
-
-def prctl(option: int, arg2: int = 0) -> None:
-    check(libc.prctl(option, ctypes.c_ulong(arg2), 0, 0, 0))
 
 
 def write(path: str, text: str) -> None:

@@ -7,6 +7,7 @@ import os
 import resource
 
 from autograd_tutor.core.runner.sandbox.kernel import kernel_at_least, libc, why, write
+from autograd_tutor.core.runner.shared.processes import prctl
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxConfig, SandboxReport
 
 # The kernel reuses pids from 300 upwards after the first wrap, and refuses pid_max < 301.
@@ -88,8 +89,8 @@ def drop_capabilities(report: SandboxReport) -> None:
     except (OSError, ValueError):
         last = 63
     for cap in range(last + 1):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the kernel's last: ignored
-    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        prctl(PR_CAPBSET_DROP, cap)  # EINVAL past the kernel's last: ignored
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
     if libc.capset(ctypes.byref(header), data) != 0:

@@ -26,11 +26,11 @@ from autograd_tutor.core.runner.sandbox.kernel import (
     CLONE_NEWPID,
     CLONE_NEWUSER,
     PR_SET_DUMPABLE,
-    libc,
     unshare,
     why,
     write,
 )
+from autograd_tutor.core.runner.shared.processes import prctl
 from autograd_tutor.core.runner.shared.sandbox_config import NOBODY, SandboxConfig, SandboxReport
 
 
@@ -49,7 +49,7 @@ def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None)
     # A non-dumpable process (an app that hid its memory with PR_SET_DUMPABLE 0 and forked
     # us, or one that just changed uid) gets root-owned /proc/self files and could not write
     # its own id maps.
-    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    prctl(PR_SET_DUMPABLE, 1)
     if become_nobody:
         try:
             # The host scratch folder is the cell's only without a mount namespace; it must
@@ -59,7 +59,7 @@ def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None)
             os.setgroups([])
             os.setresgid(NOBODY, NOBODY, NOBODY)
             os.setresuid(NOBODY, NOBODY, NOBODY)
-            libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+            prctl(PR_SET_DUMPABLE, 1)
             uid = gid = NOBODY
         except OSError as e:
             become_nobody = False

@@ -12,9 +12,12 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def prctl(option: int, value: int) -> bool:
-    """prctl(2) with one argument; False where the kernel refused."""
-    return _libc.prctl(option, value, 0, 0, 0) == 0
+def prctl(option: int, arg2: int = 0, arg3: int = 0) -> bool:
+    """prctl(2), the one wrapper every process uses; False where the kernel refused.
+
+    Arguments go at the width the kernel reads them (unsigned long), not ctypes' int."""
+    args = (ctypes.c_ulong(arg2), ctypes.c_ulong(arg3), ctypes.c_ulong(0), ctypes.c_ulong(0))
+    return _libc.prctl(ctypes.c_int(option), *args) == 0
 
 
 def die_with_parent() -> None:

@@ -57,13 +57,31 @@ class SandboxReport:
     def full(self) -> bool:
         return bool(self.active) and not self.missing
 
-    def summary(self) -> str:
+    # The one place that puts a report into words: `run`, `autograd-tutor sandbox` and the
+    # app's status bar all say it the same way.
+
+    def headline(self) -> str:
+        """Short, for a status bar: "sandbox: full", or partial with what is missing."""
         if self.full:
             return "sandbox: full"
         if not self.active and not self.missing:
             return "sandbox: not applied"
+        return "sandbox: partial (" + ", ".join(f"no {name}" for name in self.missing) + ")"
+
+    def summary(self) -> str:
+        """One line: what is on when full, else every missing protection and why."""
+        if self.full:
+            return f"sandbox: full ({', '.join(self.active)})"
+        if not self.active and not self.missing:
+            return "sandbox: not applied"
         reasons = "; ".join(f"no {name} ({why})" for name, why in self.missing.items())
         return f"sandbox: partial — {reasons}"
+
+    def details(self) -> list[str]:
+        """One line per protection: "on   name" or "off  name: why"."""
+        return [f"on   {name}" for name in self.active] + [
+            f"off  {name}: {why}" for name, why in self.missing.items()
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {"active": list(self.active), "missing": dict(self.missing)}
