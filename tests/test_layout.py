@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "cell": {"cell", "shared"},
     "relay": {"relay", "cell", "sandbox", "shared"},
     "host": {"host", "relay", "cell", "shared"},
-    "client": {"shared"},
+    "client": {"client", "shared"},
 }
 # Outside the runner, the worker side uses only pure data helpers of the core.
 WORKER_MAY_USE = {"autograd_tutor", "autograd_tutor.core.plotdata"}
@@ -50,11 +50,10 @@ def modules(under: str = "") -> dict[str, Path]:
 
 
 def runner_part(name: str) -> str | None:
-    """The runner folder a module belongs to ('client' for client.py), else None."""
+    """The runner folder a module belongs to, else None."""
     if not name.startswith(RUNNER + "."):
         return None
-    rest = name[len(RUNNER) + 1 :].split(".")
-    return "client" if rest[0] == "client" else rest[0]
+    return name[len(RUNNER) + 1 :].split(".")[0]
 
 
 def ours(names: set[str]) -> set[str]:

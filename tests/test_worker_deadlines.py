@@ -13,8 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograd_tutor.core.runner import client
-from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
+from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost, deadlines
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +25,8 @@ def host() -> Iterator[WorkerHost]:
 
 @pytest.fixture
 def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client, "ANSWER_SLACK", 0.5)
-    monkeypatch.setattr(client, "ASK_SECONDS", 1.0)
+    monkeypatch.setattr(deadlines, "ANSWER_SLACK", 0.5)
+    monkeypatch.setattr(deadlines, "ASK_SECONDS", 1.0)
 
 
 def _alive(pid: int) -> bool:
@@ -66,7 +65,7 @@ def test_a_frozen_relay_ends_the_run_with_a_clear_cause(
         on_event=freeze_relay,
     )
     assert result["status"] == "crashed"
-    assert result["cause"] == client.STOPPED_ANSWERING
+    assert result["cause"] == deadlines.STOPPED_ANSWERING
     assert result["session_ended"] and not session.alive
     assert result["stdout"].startswith("working")  # what came before the freeze is kept
     assert time.monotonic() - started < 2 + 1 + 0.5 + 5  # timeout + grace + slack, loaded
@@ -116,7 +115,7 @@ def test_a_cell_that_writes_half_a_frame_still_times_out(host: WorkerHost) -> No
 
 @pytest.mark.timeout(120)
 def test_a_frozen_host_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client, "FORK_SECONDS", 1.0)
+    monkeypatch.setattr(deadlines, "FORK_SECONDS", 1.0)
     with WorkerHost(keep_spare=False) as h:
         h.wait_ready()
         frozen = h._proc
@@ -125,7 +124,7 @@ def test_a_frozen_host_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(WorkerError, match="stopped answering"):
             h.new_session()
         assert frozen.poll() is not None  # killed, not left behind
-        monkeypatch.setattr(client, "FORK_SECONDS", 60.0)  # a new host imports torch first
+        monkeypatch.setattr(deadlines, "FORK_SECONDS", 60.0)  # a new host imports torch first
         session = h.new_session()
         assert session.run("2 * 21")["value"] == "42"
         session.close()
@@ -153,7 +152,7 @@ def test_a_lesson_goes_on_after_its_worker_stops_answering(
     first, second, third = lesson.cells
     assert run.run_cell(first).status == "ok"
     frozen = run.run_cell(second, timeout=2, on_event=freeze)
-    assert (frozen.status, frozen.cause) == ("crashed", client.STOPPED_ANSWERING)
+    assert (frozen.status, frozen.cause) == ("crashed", deadlines.STOPPED_ANSWERING)
     after = run.run_cell(third)
     assert (after.status, after.value, after.fresh_session) == ("ok", "4", True)
     run.close()

@@ -1,53 +1,30 @@
-"""The runner client: the one API the app and the CLI use to run cells.
-
-It never imports torch: the UI process stays light and starts at once, while the host
-imports torch in the background.
-"""
+"""The warm host as the client sees it: start it, wait for it, ask it for sessions."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from autograd_tutor.core.runner.client import deadlines
+from autograd_tutor.core.runner.client.session import RelayHandle, Session, WorkerError
 from autograd_tutor.core.runner.shared import cgroups, protocol
 from autograd_tutor.core.runner.shared.processes import PR_SET_DUMPABLE, prctl
-from autograd_tutor.core.runner.shared.protocol import (
-    DEFAULT_TIMEOUT,
-    GRACE_SECONDS,
-    WARM_UP_SECONDS,
-    Deadline,
-)
+from autograd_tutor.core.runner.shared.protocol import Deadline
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 
-# Every wait on another process has a deadline (seconds). Past one, that process is taken
-# for dead: it is killed, and the caller hears so in words instead of waiting for ever.
-READY_SECONDS = 180.0  # the host's `import torch` (about 1 s; far more on a loaded machine)
-FORK_SECONDS = 60.0  # host and relay answering a new session (the host may be mid-import)
-ASK_SECONDS = 15.0  # inspect and graph: they read the namespace, they run no code
-SEND_SECONDS = 10.0  # a request that cannot even be written
-ANSWER_SLACK = 10.0  # beyond the relay's own deadlines, before the client gives up on it
-CLOSE_SECONDS = 0.3  # on quit, what the host gets to end its sessions before it is killed
-STOPPED_ANSWERING = "the worker stopped answering; its session was ended"
-EventHandler = Callable[[dict[str, Any]], None]
 # Only these variables reach the worker: a cell must not read the app's secrets.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV")
-
-
-class WorkerError(RuntimeError):
-    """The worker could not be started or answered nonsense."""
 
 
 def _undumpable() -> None:
@@ -120,11 +97,11 @@ class WorkerHost:
             if self._ready is None:
                 assert self._control is not None
                 try:
-                    reply = protocol.recv(self._control, time.monotonic() + READY_SECONDS)
+                    reply = protocol.recv(self._control, time.monotonic() + deadlines.READY_SECONDS)
                 except Deadline:
                     self._abandon()
                     raise WorkerError(
-                        f"the worker did not start within {READY_SECONDS:.0f} s"
+                        f"the worker did not start within {deadlines.READY_SECONDS:.0f} s"
                     ) from None
                 except (protocol.ChannelClosed, OSError):
                     raise WorkerError(f"the worker did not start: {self._stderr()}") from None
@@ -170,13 +147,13 @@ class WorkerHost:
         with self._lock:
             if self._control is None or self._closed:
                 raise WorkerError("the worker host is closed")
-            deadline = time.monotonic() + FORK_SECONDS
+            deadline = time.monotonic() + deadlines.FORK_SECONDS
             try:
                 request = json.dumps({"op": "session", "settings": settings}).encode()
                 socket.send_fds(self._control, [request], [theirs.fileno()])
                 theirs.close()
                 relay_pid = protocol.recv(self._control, deadline).get("pid", 0)
-                relay = _Relay(relay_pid)
+                relay = RelayHandle(relay_pid)
                 self._relay_pids.add(relay_pid)
                 hello = protocol.recv(mine, deadline)
             except Deadline:
@@ -220,13 +197,13 @@ class WorkerHost:
             # rather than waited for: quitting must not wait on torch. Relays and cells
             # follow it (PR_SET_PDEATHSIG).
             try:
-                self._proc.wait(timeout=CLOSE_SECONDS)
+                self._proc.wait(timeout=deadlines.CLOSE_SECONDS)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
                 # Its relays die with it but leave their session cgroups: remove them now
                 # rather than at the next start (the sweep never touches a live session).
-                cgroups.sweep_until(frozenset(self._relay_pids), CLOSE_SECONDS)
+                cgroups.sweep_until(frozenset(self._relay_pids), deadlines.CLOSE_SECONDS)
         if self._scratch_root:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
         self._proc = None
@@ -237,170 +214,3 @@ class WorkerHost:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class Session:
-    """One namespace in one confined cell process."""
-
-    def __init__(self, sock: socket.socket, hello: dict[str, Any], relay: _Relay) -> None:
-        sock.settimeout(SEND_SECONDS)  # bounds sends; reads select first (protocol.recv)
-        self._sock = sock
-        self._relay = relay
-        self._send_lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self.pid: int = hello.get("pid", 0)
-        self.sandbox: dict[str, Any] = hello.get("sandbox", {})
-        self.alive = True
-
-    def _send(self, message: dict[str, Any]) -> None:
-        with self._send_lock:
-            protocol.send(self._sock, message)
-
-    def run(
-        self,
-        code: str,
-        *,
-        filename: str = "<cell>",
-        line: int = 1,
-        timeout: float = DEFAULT_TIMEOUT,
-        output_limit: int = 64 * 1024,
-        on_event: EventHandler | None = None,
-    ) -> dict[str, Any]:
-        """Run a cell; return its outcome. Streams and plots also go to on_event as they come."""
-        if not self.alive:
-            raise WorkerError("this session has ended; start a new one")
-        cell_id = next(self._ids)
-        message = {
-            "op": "run",
-            "id": cell_id,
-            "code": code,
-            "filename": filename,
-            "line": line,
-            "timeout": timeout,
-            "output_limit": output_limit,
-        }
-        started = time.monotonic()
-        # Until the cell starts, the relay allows it WARM_UP_SECONDS more; after, the timeout
-        # and the grace of its SIGINT. Past those (and a slack), the relay itself is stuck.
-        deadline = started + timeout + WARM_UP_SECONDS + GRACE_SECONDS + ANSWER_SLACK
-        out: dict[str, list[str]] = {"stdout": [], "stderr": []}
-        plots: dict[str, dict[str, Any]] = {}
-        try:
-            self._send(message)
-            while True:
-                event = protocol.recv(self._sock, deadline)
-                kind = event.get("ev")
-                if kind == "started" and event.get("id") == cell_id:
-                    deadline = time.monotonic() + timeout + GRACE_SECONDS + ANSWER_SLACK
-                    continue
-                if kind == "stream" and event.get("id") == cell_id:
-                    out[event["name"]].append(event["text"])
-                elif kind == "plot" and event.get("id") == cell_id:
-                    plots[str(event["plot"].get("key"))] = event["plot"]
-                elif kind in ("done", "ended"):
-                    break
-                else:
-                    continue
-                if on_event:
-                    on_event(event)
-        except Deadline:
-            self._end()
-            event = {"ev": "ended", "status": "crashed", "cause": STOPPED_ANSWERING}
-        except (protocol.ChannelClosed, OSError):
-            self._end()
-            event = {"ev": "ended", "status": "crashed", "cause": "the worker process disappeared"}
-        if event["ev"] == "ended":
-            self._end()
-            event.setdefault("value", None)
-            event["error"] = None
-            event["session_ended"] = True
-            event["seconds"] = round(time.monotonic() - started, 6)
-        event.pop("ev", None)
-        event.update(
-            stdout="".join(out["stdout"]), stderr="".join(out["stderr"]), plots=list(plots.values())
-        )
-        event.setdefault("warnings", [])
-        event.setdefault("output_truncated", False)
-        if on_event:
-            on_event({"ev": "result", **event})
-        return event
-
-    def interrupt(self) -> None:
-        if self.alive:
-            try:
-                self._send({"op": "interrupt"})
-            except OSError:
-                pass
-
-    def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
-        if not self.alive:
-            raise WorkerError("this session has ended; start a new one")
-        deadline = time.monotonic() + ASK_SECONDS
-        try:
-            self._send(message)
-            while True:
-                event = protocol.recv(self._sock, deadline)
-                if event.get("ev") == message["op"]:
-                    return event
-                if event.get("ev") == "ended":
-                    raise protocol.ChannelClosed(event.get("cause", "the session ended"))
-        except Deadline:
-            self._end()
-            raise WorkerError(STOPPED_ANSWERING) from None
-        except (protocol.ChannelClosed, OSError) as e:
-            self._end()
-            raise WorkerError(f"the session ended: {e}") from None
-
-    def _end(self) -> None:
-        """This session is over: make sure nothing of it lives on, even a stuck relay."""
-        if self.alive:
-            self.alive = False
-            self._relay.kill()  # the cell process follows (PR_SET_PDEATHSIG, pid namespace)
-
-    def inspect(self) -> list[dict[str, Any]]:
-        """The namespace's tensors (name, shape, requires_grad, is_leaf, grad, grad_fn...)."""
-        return self._ask({"op": "inspect", "id": 0}).get("tensors", [])
-
-    def graph(self, name: str) -> dict[str, Any]:
-        return self._ask({"op": "graph", "id": 0, "name": name}).get("graph", {})
-
-    def close(self) -> None:
-        if self.alive:
-            try:
-                self._send({"op": "shutdown"})
-            except OSError:
-                self._relay.kill()
-        self.alive = False
-        self._sock.close()
-        self._relay.release()
-
-
-class _Relay:
-    """A handle on a session's relay process that can kill it without racing pid reuse.
-
-    The host reaps relays automatically, so a bare pid could name another process by the
-    time we kill it; a pidfd (Linux 5.3+) always names this one. Older kernels fall back
-    to the pid, which the session's own socket tells us is still in use."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self._fd: int | None = None
-        if pid > 0 and hasattr(os, "pidfd_open"):
-            try:
-                self._fd = os.pidfd_open(pid)
-            except OSError:
-                self._fd = None
-
-    def kill(self) -> None:
-        try:
-            if self._fd is not None:
-                signal.pidfd_send_signal(self._fd, signal.SIGKILL)
-            elif self.pid > 0:
-                os.kill(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
-            pass  # already gone
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
