@@ -10,6 +10,9 @@ ENTRIES = load([shipped_lessons()])
 SYLLABUS = [
     "tensors", "graph", "leaf-detach", "backward", "no-grad",
     "accumulate", "inplace", "descent", "linear-regression", "optim",
+    # Curriculum II
+    "chain-rule", "stop-gradient", "custom-function", "higher-order", "gradient-traps",
+    "capstone",
 ]
 
 
