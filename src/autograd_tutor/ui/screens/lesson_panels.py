@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widget import Widget
 
-from autograd_tutor.ui import targets
+from autograd_tutor.core import targets
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.widgets.inspector import TensorInspector
 from autograd_tutor.ui.widgets.panels import LessonPanels

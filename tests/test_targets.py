@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograd_tutor.core.results import CellError
-from autograd_tutor.ui.targets import ErrorTarget, cell_target, error_target, highlight_for
+from autograd_tutor.core.targets import ErrorTarget, cell_target, error_target, highlight_for
 
 TENSORS = {"x", "y", "z", "loss", "w"}
 
