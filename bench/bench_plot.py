@@ -21,6 +21,7 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual_plotext import PlotextPlot
 
+from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import WorkerHost
 from autograd_tutor.ui.widgets.plot_view import PlotPanel, PlotView
 
@@ -115,7 +116,7 @@ class StreamApp(App[None]):
         self.host = host
         self.stamps: list[float] = []
         self.events = 0
-        self.result: dict[str, Any] | None = None
+        self.result: CellOutcome | None = None
 
     def compose(self) -> ComposeResult:
         yield CountingPanel()
@@ -153,7 +154,7 @@ async def frame_gaps(host: WorkerHost, n: int) -> dict[str, Any]:
         gaps = [b - a for a, b in zip(stamps, stamps[1:])]
         view = next(iter(panel.views.values()))
         last = view.drawn["series"][0]["points"][-1] if view.drawn else None
-    assert app.result is not None and app.result["status"] == "ok", app.result
+    assert app.result is not None and app.result.status == "ok", app.result
     return {
         "max_gap": max(gaps),
         "p99_gap": sorted(gaps)[int(len(gaps) * 0.99) - 1],

@@ -19,12 +19,12 @@ def session():
 def test_rates_diverge_and_converge(session) -> None:
     explorer = Explorer(rates=[0.01, 0.1], epochs=100)
     result = session.run(explorer.code(), timeout=60)
-    assert result["status"] == "ok", result["error"]
-    finals = parse_finals(result["stdout"])
+    assert result.status == "ok", result.error
+    finals = parse_finals(result.stdout)
     assert finals["0.1"]["diverged"] is True  # lr 0.1 explodes on this data
     good = finals["0.01"]
     assert not good["diverged"] and abs(good["a"] - 2) < 0.1 and abs(good["b"] - 1) < 0.25
-    (plot,) = result["plots"]
+    (plot,) = (p.figure for p in result.plots)
     assert plot["logy"] is True
     assert sorted(s["label"] for s in plot["series"]) == ["lr=0.01", "lr=0.1"]
     assert all(len(s["points"]) == 100 for s in plot["series"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,13 @@ MAY_IMPORT = {
 # Outside the runner, the worker side uses only pure data helpers of the core.
 WORKER_MAY_USE = {"autograd_tutor", "autograd_tutor.core.plotdata"}
 WORKER_SIDE = {"shared", "sandbox", "cell", "relay", "host"}
+# The client side types a cell's outcome where the protocol ends: `Session.run` answers a
+# `CellOutcome` (core/results.py), so no dict of the protocol travels further. results.py is
+# pure data (the standard library and core/lesson.py's dataclasses; checked below), so the
+# client may use it, and nothing else of the core: lessonrun, the checker and the app import
+# the client, never the other way round.
+CLIENT_MAY_USE = {"autograd_tutor", "autograd_tutor.core.results"}
+PURE_DATA = {"autograd_tutor.core.results", "autograd_tutor.core.lesson"}
 
 
 def module_name(path: Path) -> str:
@@ -73,8 +81,24 @@ def test_each_process_imports_only_what_the_picture_allows() -> None:
             if dep_part is None:
                 if part in WORKER_SIDE and dep not in WORKER_MAY_USE:
                     wrong.append(f"{name} (worker side) imports {dep}")
+                elif part == "client" and dep not in CLIENT_MAY_USE:
+                    wrong.append(f"{name} (client) imports {dep}")
             elif dep_part not in MAY_IMPORT[part]:
                 wrong.append(f"{name} ({part}) imports {dep} ({dep_part})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_what_the_client_may_use_of_the_core_is_pure_data() -> None:
+    """core/results.py and what it imports: the standard library and each other only."""
+    known = modules()
+    wrong = []
+    for name in PURE_DATA:
+        for dep in imports_of(known[name]):
+            top = dep.split(".")[0]
+            if dep in known and dep not in PURE_DATA | {"autograd_tutor", "autograd_tutor.core"}:
+                wrong.append(f"{name} imports {dep}")
+            elif top != "autograd_tutor" and top not in sys.stdlib_module_names:
+                wrong.append(f"{name} imports {dep} (not the standard library)")
     assert not wrong, "\n".join(wrong)
 
 
@@ -87,8 +111,10 @@ def test_the_core_never_imports_textual_and_the_ui_never_imports_torch() -> None
         ):
             wrong.append(f"{name} imports Textual")
         client_side = name.startswith("autograd_tutor.ui") or runner_part(name) in (None, "client")
-        if client_side and name != "autograd_tutor.plot" and any(
-            d == "torch" or d.startswith("torch.") for d in deps
+        if (
+            client_side
+            and name != "autograd_tutor.plot"
+            and any(d == "torch" or d.startswith("torch.") for d in deps)
         ):
             wrong.append(f"{name} (UI process) imports torch")
     assert not wrong, "\n".join(wrong)

@@ -102,8 +102,8 @@ def require(report: dict[str, Any], *protections: str) -> None:
 def run_json(session: Session, code: str, **names: Any) -> Any:
     prelude = "".join(f"{k} = {v!r}\n" for k, v in names.items())
     result = session.run(prelude + code, timeout=30)
-    assert result["status"] == "ok", result
-    return json.loads(result["stdout"].strip().splitlines()[-1])
+    assert result.status == "ok", result
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def tried(session: Session, *paths: Path | str) -> dict[str, str]:
@@ -317,7 +317,7 @@ def test_scratch_is_a_size_limited_tmpfs(host: WorkerHost) -> None:
         session.close()
     assert got["error"] == "ENOSPC", got
     assert got["cwd"] == got["home"] == got["tmpdir"] == "/scratch" and got["same"] == "same"
-    assert again["status"] == "ok" and again["value"] == "42", again  # the session survives
+    assert again.status == "ok" and again.value == "42", again  # the session survives
 
 
 # -- degrading ---------------------------------------------------------------------------

@@ -116,7 +116,7 @@ class MemoryLow:
 
 def over_the_cap(host: WorkerHost, hide: bool = False, **settings: int) -> tuple[dict, Session]:
     session = capped(host, **settings)
-    assert session.run("1 + 1")["value"] == "2"
+    assert session.run("1 + 1").value == "2"
     code = textwrap.dedent(FORK_THREE).replace("HIDE", HIDE if hide else "pass")
     with MemoryLow() as memory:
         result = session.run(code, timeout=30)
@@ -155,12 +155,12 @@ def test_report_names_the_mechanism(host: WorkerHost) -> None:
 @pytest.mark.timeout(120)
 def test_forked_children_over_the_cap_end_the_session_as_memory(host: WorkerHost) -> None:
     result, session = over_the_cap(host)
-    assert result["status"] == "memory", result
-    assert result["session_ended"] and not session.alive
-    assert result["cause"].startswith("the session used more than 400 MB in all its processes")
+    assert result.status == "memory", result
+    assert result.session_ended and not session.alive
+    assert result.cause.startswith("the session used more than 400 MB in all its processes")
     fresh = capped(host)
     try:
-        assert fresh.run("import torch\n(torch.ones(3) * 2).sum().item()")["value"] == "6.0"
+        assert fresh.run("import torch\n(torch.ones(3) * 2).sum().item()").value == "6.0"
     finally:
         fresh.close()
 
@@ -171,11 +171,11 @@ def test_watchdog_forced_as_root_too(host: WorkerHost, hide: bool) -> None:
     result, session = over_the_cap(host, hide, session_cgroup=0)
     entry = cap_entry(session)
     assert entry.startswith("session memory cap 400 MB (watchdog; no cgroup: cgroups turned off")
-    assert result["status"] == "memory", result
-    assert "the watchdog measured" in result["cause"]
+    assert result.status == "memory", result
+    assert "the watchdog measured" in result.cause
     fresh = capped(host, session_cgroup=0)
     try:
-        assert fresh.run("2 + 2")["value"] == "4"
+        assert fresh.run("2 + 2").value == "4"
     finally:
         fresh.close()
 
@@ -188,8 +188,8 @@ def test_one_process_over_the_cap_is_memory_not_a_crash(host: WorkerHost, cgroup
     session = capped(host, session_cgroup=cgroup)
     code = "import time\nheld = b'x' * (600 << 20)\ntime.sleep(5)"
     result = session.run(code, timeout=30)
-    assert result["status"] == "memory", result
-    assert "in all its processes" in result["cause"]
+    assert result.status == "memory", result
+    assert "in all its processes" in result.cause
 
 
 @pytest.mark.timeout(90)
@@ -198,11 +198,11 @@ def test_small_work_stays_under_the_cap(host: WorkerHost) -> None:
     session = capped(host)
     try:
         code = "import torch\nx = torch.ones(1000, requires_grad=True)\n(x * 2).sum().backward()"
-        assert session.run(code)["status"] == "ok"
+        assert session.run(code).status == "ok"
         held = session.run("held = b'x' * (100 << 20)\nlen(held)", timeout=30)
-        assert held["status"] == "ok", held
+        assert held.status == "ok", held
         time.sleep(0.5)  # a watchdog sample or two
-        assert session.run("1")["value"] == "1" and session.alive
+        assert session.run("1").value == "1" and session.alive
     finally:
         session.close()
 
@@ -214,15 +214,15 @@ def test_fork_loop_is_stopped(host: WorkerHost, cgroup: int) -> None:
     session = host.new_session(processes=processes, session_cgroup=cgroup, spare=False)
     try:
         result = session.run(textwrap.dedent(FORK_LOOP), timeout=60)
-        assert result["status"] == "ok", result
-        forked, error = eval(result["value"])  # noqa: S307 - our own tuple's repr
+        assert result.status == "ok", result
+        forked, error = eval(result.value)  # noqa: S307 - our own tuple's repr
         assert error in ("BlockingIOError", "OSError") and forked >= 1
         if cgroup and cgroup_expected():
             assert forked < processes  # pids.max counts the cell process itself
         else:
             # RLIMIT_NPROC (an ordinary user) or the pid namespace's own pid_max (root).
             assert forked < processes + 300
-        assert session.run("1")["value"] == "1"  # the session itself lives on
+        assert session.run("1").value == "1"  # the session itself lives on
     finally:
         session.close()
 

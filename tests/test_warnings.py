@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from autograd_tutor.core.results import CellOutcome, CellWarning
 from autograd_tutor.core.runner.client import Session, WorkerHost
 
 LESSON = "/lessons/demo.md"
@@ -46,7 +47,7 @@ def session(host: WorkerHost) -> Iterator[Session]:
     s.close()
 
 
-def run(session: Session, code: str, line: int = 1) -> dict:
+def run(session: Session, code: str, line: int = 1) -> CellOutcome:
     return session.run(textwrap.dedent(code).strip("\n"), filename=LESSON, line=line)
 
 
@@ -62,7 +63,7 @@ def import_oldlib(session: Session) -> None:
         import oldlib
         """,
     )
-    assert result["status"] == "ok", result["error"]
+    assert result.status == "ok", result.error
 
 
 def test_unclosed_files_warn_nothing(session: Session) -> None:
@@ -78,10 +79,10 @@ def test_unclosed_files_warn_nothing(session: Session) -> None:
         len(texts)
         """,
     )
-    assert result["status"] == "ok", result["error"]
-    assert result["value"] == "50"
-    assert result["warnings"] == []
-    assert "warnings_hidden" not in result
+    assert result.status == "ok", result.error
+    assert result.value == "50"
+    assert result.warnings == ()
+    assert result.warnings_hidden == 0
 
 
 def test_a_repeated_warning_is_one_entry_with_its_count(session: Session) -> None:
@@ -96,24 +97,20 @@ def test_a_repeated_warning_is_one_entry_with_its_count(session: Session) -> Non
         """,
         line=10,
     )
-    assert result["warnings"] == [
-        {"category": "UserWarning", "message": "same", "line": 12, "count": 100},
-        {"category": "UserWarning", "message": "same", "line": 13},
-        {"category": "UserWarning", "message": "once", "line": 14},
+    assert list(result.warnings) == [
+        CellWarning("UserWarning", "same", 12, 100),
+        CellWarning("UserWarning", "same", 13),
+        CellWarning("UserWarning", "once", 14),
     ]
     # The next run of the same cell shows them again, as a notebook does.
     again = run(session, "for _ in range(3):\n    warnings.warn('same')", line=12)
-    assert again["warnings"] == [
-        {"category": "UserWarning", "message": "same", "line": 13, "count": 3}
-    ]
+    assert list(again.warnings) == [CellWarning("UserWarning", "same", 13, 3)]
 
 
 def test_many_repeats_stay_one_entry(session: Session) -> None:
     result = run(session, "import warnings\nfor i in range(20_000):\n    warnings.warn('step')")
-    assert result["status"] == "ok"
-    assert result["warnings"] == [
-        {"category": "UserWarning", "message": "step", "line": 3, "count": 20_000}
-    ]
+    assert result.status == "ok"
+    assert list(result.warnings) == [CellWarning("UserWarning", "step", 3, 20_000)]
 
 
 def test_distinct_warnings_are_capped(session: Session) -> None:
@@ -126,14 +123,9 @@ def test_distinct_warnings_are_capped(session: Session) -> None:
                 warnings.warn(f"number {i}")
         """,
     )
-    assert len(result["warnings"]) == 20
-    assert result["warnings"][0] == {
-        "category": "UserWarning",
-        "message": "number 0",
-        "line": 4,
-        "count": 2,
-    }
-    assert result["warnings_hidden"] == 10  # 5 more warnings, twice each
+    assert len(result.warnings) == 20
+    assert result.warnings[0] == CellWarning("UserWarning", "number 0", 4, count=2)
+    assert result.warnings_hidden == 10  # 5 more warnings, twice each
 
 
 def test_deprecation_shown_from_the_cell_hidden_from_a_library(session: Session) -> None:
@@ -148,9 +140,9 @@ def test_deprecation_shown_from_the_cell_hidden_from_a_library(session: Session)
         """,
         line=20,
     )
-    assert result["warnings"] == [
-        {"category": "DeprecationWarning", "message": "api() is deprecated", "line": 21},
-        {"category": "DeprecationWarning", "message": "mine is deprecated", "line": 22},
+    assert list(result.warnings) == [
+        CellWarning("DeprecationWarning", "api() is deprecated", 21),
+        CellWarning("DeprecationWarning", "mine is deprecated", 22),
     ]
 
 
@@ -164,14 +156,12 @@ def test_the_cells_own_filters_are_obeyed_and_kept(session: Session) -> None:
         open(__import__("os").devnull).read()
         """,
     )
-    categories = [w["category"] for w in result["warnings"]]
+    categories = [w.category for w in result.warnings]
     assert categories == ["DeprecationWarning", "ResourceWarning"]
-    assert result["warnings"][0]["line"] is None  # it points into the library
+    assert result.warnings[0].line is None  # it points into the library
 
     # A filter set in one cell holds in the next ones, as in Python and Jupyter.
-    assert [w["category"] for w in run(session, "oldlib.inside()")["warnings"]] == [
-        "DeprecationWarning"
-    ]
+    assert [w.category for w in run(session, "oldlib.inside()").warnings] == ["DeprecationWarning"]
     result = run(
         session,
         """
@@ -179,8 +169,8 @@ def test_the_cells_own_filters_are_obeyed_and_kept(session: Session) -> None:
         warnings.warn("quiet")
         """,
     )
-    assert result["warnings"] == []
-    assert run(session, "warnings.warn('still quiet')")["warnings"] == []
+    assert result.warnings == ()
+    assert run(session, "warnings.warn('still quiet')").warnings == ()
     result = run(
         session,
         """
@@ -190,12 +180,12 @@ def test_the_cells_own_filters_are_obeyed_and_kept(session: Session) -> None:
         warnings.warn("show this")
         """,
     )
-    assert [w["message"] for w in result["warnings"]] == ["show this"]
+    assert [w.message for w in result.warnings] == ["show this"]
 
     result = run(session, "warnings.simplefilter('error')\nwarnings.warn('boom')")
-    assert result["status"] == "error"
-    assert result["error"]["type"] == "UserWarning" and result["error"]["line"] == 2
-    assert result["warnings"] == []
+    assert result.status == "error"
+    assert result.error.type == "UserWarning" and result.error.line == 2
+    assert result.warnings == ()
 
 
 def test_catch_warnings_in_the_cell_still_works(session: Session) -> None:
@@ -210,8 +200,8 @@ def test_catch_warnings_in_the_cell_still_works(session: Session) -> None:
         len(seen)
         """,
     )
-    assert result["value"] == "1"
-    assert [w["message"] for w in result["warnings"]] == ["shown"]
+    assert result.value == "1"
+    assert [w.message for w in result.warnings] == ["shown"]
 
 
 def test_non_leaf_grad_warning_still_shows_and_counts(session: Session) -> None:
@@ -225,10 +215,10 @@ def test_non_leaf_grad_warning_still_shows_and_counts(session: Session) -> None:
             b.grad
         """,
     )
-    assert result["status"] == "ok"
-    [warning] = result["warnings"]
-    assert warning["category"] == "UserWarning" and "non-leaf" in warning["message"]
-    assert warning["line"] == 5 and warning["count"] == 3
+    assert result.status == "ok"
+    [warning] = result.warnings
+    assert warning.category == "UserWarning" and "non-leaf" in warning.message
+    assert warning.line == 5 and warning.count == 3
 
 
 def test_run_json_and_human_output_count_repeats(tmp_path: Path) -> None:
@@ -256,7 +246,6 @@ def test_run_json_and_human_output_count_repeats(tmp_path: Path) -> None:
 def test_the_ui_shows_the_count_and_the_hidden_ones() -> None:
     from autograd_tutor.core.lesson import CodeCell
     from autograd_tutor.core.lessonrun import cell_result
-    from autograd_tutor.core.results import CellOutcome, CellWarning
     from autograd_tutor.ui.render import _result_top
 
     outcome = CellOutcome(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from autograd_tutor.core.results import CellOutcome, CellWarning
 from autograd_tutor.core.runner.client import Session, WorkerHost
 
 LESSON = "/lessons/demo.md"
@@ -32,20 +33,20 @@ def session(host: WorkerHost) -> Iterator[Session]:
     s.close()
 
 
-def run(session: Session, code: str, line: int = 1, **kw: object) -> dict:
+def run(session: Session, code: str, line: int = 1, **kw: object) -> CellOutcome:
     return session.run(textwrap.dedent(code).strip("\n"), filename=LESSON, line=line, **kw)
 
 
 def test_namespace_persists_and_last_value(session: Session) -> None:
     assert (
-        run(session, "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)")["status"]
+        run(session, "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)").status
         == "ok"
     )
     result = run(session, "y = (x * 3).sum()\ny")
-    assert result["value"] == "tensor(9., grad_fn=<SumBackward0>)"
-    assert run(session, "y.backward()\nx.grad")["value"] == "tensor([3., 3.])"
-    assert run(session, "z = 1")["value"] is None  # an assignment shows nothing
-    assert run(session, "_")["value"] == "tensor([3., 3.])"  # `_` holds the last value
+    assert result.value == "tensor(9., grad_fn=<SumBackward0>)"
+    assert run(session, "y.backward()\nx.grad").value == "tensor([3., 3.])"
+    assert run(session, "z = 1").value is None  # an assignment shows nothing
+    assert run(session, "_").value == "tensor([3., 3.])"  # `_` holds the last value
 
 
 def test_stdout_stderr_and_warnings(session: Session) -> None:
@@ -59,8 +60,8 @@ def test_stdout_stderr_and_warnings(session: Session) -> None:
     """,
         line=40,
     )
-    assert result["stdout"] == "out\n" and result["stderr"] == "err\n"
-    assert result["warnings"] == [{"category": "UserWarning", "message": "careful", "line": 43}]
+    assert result.stdout == "out\n" and result.stderr == "err\n"
+    assert list(result.warnings) == [CellWarning("UserWarning", "careful", 43)]
 
 
 def test_torch_warning_of_non_leaf_grad(session: Session) -> None:
@@ -73,8 +74,8 @@ def test_torch_warning_of_non_leaf_grad(session: Session) -> None:
         b.grad
     """,
     )
-    assert result["status"] == "ok"
-    assert any("non-leaf" in w["message"] for w in result["warnings"])
+    assert result.status == "ok"
+    assert any("non-leaf" in w.message for w in result.warnings)
 
 
 def test_traceback_points_at_lesson_lines(session: Session) -> None:
@@ -88,40 +89,40 @@ def test_traceback_points_at_lesson_lines(session: Session) -> None:
     """,
         line=20,
     )
-    error = result["error"]
-    assert result["status"] == "error"
-    assert error["type"] == "RuntimeError"
-    assert "scalar outputs" in error["message"]
-    assert error["line"] == 11  # inside f, defined in the earlier cell
-    assert f'File "{LESSON}", line 22' in error["traceback"]
-    assert "    f(t)" in error["traceback"] and "    return v.backward()" in error["traceback"]
-    assert "torch/" not in error["traceback"]  # library frames are trimmed
+    error = result.error
+    assert result.status == "error" and error is not None
+    assert error.type == "RuntimeError"
+    assert "scalar outputs" in error.message
+    assert error.line == 11  # inside f, defined in the earlier cell
+    assert f'File "{LESSON}", line 22' in error.traceback
+    assert "    f(t)" in error.traceback and "    return v.backward()" in error.traceback
+    assert "torch/" not in error.traceback  # library frames are trimmed
 
 
 def test_syntax_error_line(session: Session) -> None:
     result = run(session, "x = 1\nx = (", line=30)
-    assert result["error"]["type"] == "SyntaxError" and result["error"]["line"] == 31
+    assert result.error.type == "SyntaxError" and result.error.line == 31
 
 
 def test_sys_exit_is_reported_and_session_lives(session: Session) -> None:
     run(session, "keep = 5")
     result = run(session, "import sys\nsys.exit(2)")
-    assert result["status"] == "error" and result["error"]["type"] == "SystemExit"
-    assert "ends nothing" in result["error"]["message"]
-    assert run(session, "keep")["value"] == "5"
+    assert result.status == "error" and result.error.type == "SystemExit"
+    assert "ends nothing" in result.error.message
+    assert run(session, "keep").value == "5"
 
 
 def test_input_fails_clearly(session: Session) -> None:
     result = run(session, "input('name? ')")
-    assert result["error"]["type"] == "RuntimeError"
-    assert "input() is not available" in result["error"]["message"]
+    assert result.error.type == "RuntimeError"
+    assert "input() is not available" in result.error.message
 
 
 def test_timeout_keeps_namespace_for_python_loops(session: Session) -> None:
     run(session, "kept = 41")
     result = run(session, "while True:\n    pass", timeout=0.5)
-    assert result["status"] == "timeout" and session.alive
-    assert run(session, "kept + 1")["value"] == "42"
+    assert result.status == "timeout" and session.alive
+    assert run(session, "kept + 1").value == "42"
 
 
 def test_stuck_native_call_is_killed(host: WorkerHost) -> None:
@@ -130,7 +131,7 @@ def test_stuck_native_call_is_killed(host: WorkerHost) -> None:
     result = run(
         session, "import hashlib\nhashlib.pbkdf2_hmac('sha256', b'x', b'y', 10**9)", timeout=0.5
     )
-    assert result["status"] == "timeout" and result.get("session_ended")
+    assert result.status == "timeout" and result.session_ended
     assert time.monotonic() - started < 10
     assert not session.alive
     session.close()
@@ -151,14 +152,14 @@ def test_interrupt_inside_no_grad_keeps_recording_on(session: Session) -> None:
         """,
             timeout=20,
         )
-        assert run(session, "torch.is_grad_enabled()")["value"] == "True"
+        assert run(session, "torch.is_grad_enabled()").value == "True"
 
 
 def test_interrupt(session: Session) -> None:
     threading.Timer(0.3, session.interrupt).start()
     result = run(session, "import time\nwhile True: time.sleep(0.01)", timeout=20)
-    assert result["status"] == "error" and result["error"]["type"] == "KeyboardInterrupt"
-    assert run(session, "1 + 1")["value"] == "2"
+    assert result.status == "error" and result.error.type == "KeyboardInterrupt"
+    assert run(session, "1 + 1").value == "2"
 
 
 @pytest.mark.parametrize(
@@ -172,8 +173,8 @@ def test_interrupt(session: Session) -> None:
 def test_crashes_are_named(host: WorkerHost, code: str, cause: str) -> None:
     session = host.new_session()
     result = run(session, "print('before')\n" + code)
-    assert result["status"] == "crashed" and cause in result["cause"]
-    assert result["stdout"] == "before\n"  # output written before the crash still arrives
+    assert result.status == "crashed" and cause in result.cause
+    assert result.stdout == "before\n"  # output written before the crash still arrives
     session.close()
 
 
@@ -181,7 +182,7 @@ def test_killed_worker_is_reported(host: WorkerHost) -> None:
     session = host.new_session()
     threading.Timer(0.3, os.kill, (session.pid, signal.SIGKILL)).start()
     result = run(session, "import time\ntime.sleep(30)")
-    assert result["status"] == "crashed" and "SIGKILL" in result["cause"]
+    assert result.status == "crashed" and "SIGKILL" in result.cause
     assert not session.alive
     session.close()
 
@@ -197,23 +198,23 @@ def test_output_flood_is_capped(session: Session) -> None:
     """,
         output_limit=50_000,
     )
-    assert result["status"] == "ok" and result["output_truncated"]
-    assert 40_000 <= len(result["stdout"]) <= 50_000
-    assert run(session, "'still alive'")["value"] == "'still alive'"
+    assert result.status == "ok" and result.output_truncated
+    assert 40_000 <= len(result.stdout) <= 50_000
+    assert run(session, "'still alive'").value == "'still alive'"
 
 
 def test_memory_bomb_gives_memory_status(host: WorkerHost) -> None:
     session = host.new_session(memory_bytes=1024**3)
     result = run(session, "import torch\nbig = torch.empty(4 * 1024**3, dtype=torch.uint8)")
-    assert result["status"] == "memory"
-    assert run(session, "small = bytearray(10)\nlen(small)")["value"] == "10"
+    assert result.status == "memory"
+    assert run(session, "small = bytearray(10)\nlen(small)").value == "10"
     session.close()
 
 
 def test_sessions_are_isolated(host: WorkerHost) -> None:
     a, b = host.new_session(), host.new_session()
     run(a, "secret = 1")
-    assert run(b, "secret")["error"]["type"] == "NameError"
+    assert run(b, "secret").error.type == "NameError"
     a.close()
     b.close()
 
@@ -221,7 +222,7 @@ def test_sessions_are_isolated(host: WorkerHost) -> None:
 def test_cell_cannot_see_app_environment(host: WorkerHost, monkeypatch: pytest.MonkeyPatch) -> None:
     session = host.new_session()
     result = run(session, "import os\nsorted(k for k in os.environ if 'TOKEN' in k)")
-    assert result["value"] == "[]"
+    assert result.value == "[]"
     session.close()
 
 

@@ -64,14 +64,14 @@ def test_a_frozen_relay_ends_the_run_with_a_clear_cause(
         timeout=2,
         on_event=freeze_relay,
     )
-    assert result["status"] == "crashed"
-    assert result["cause"] == deadlines.STOPPED_ANSWERING
-    assert result["session_ended"] and not session.alive
-    assert result["stdout"].startswith("working")  # what came before the freeze is kept
+    assert result.status == "crashed"
+    assert result.cause == deadlines.STOPPED_ANSWERING
+    assert result.session_ended and not session.alive
+    assert result.stdout.startswith("working")  # what came before the freeze is kept
     assert time.monotonic() - started < 2 + 1 + 0.5 + 5  # timeout + grace + slack, loaded
     assert _wait_gone(relay_pid) and _wait_gone(cell_pid)  # nothing of it lives on
     fresh = host.new_session()
-    assert fresh.run("1 + 1")["value"] == "2"
+    assert fresh.run("1 + 1").value == "2"
     fresh.close()
     session.close()
 
@@ -79,7 +79,7 @@ def test_a_frozen_relay_ends_the_run_with_a_clear_cause(
 @pytest.mark.timeout(60)
 def test_inspect_of_a_frozen_relay_gives_up(host: WorkerHost, short_deadlines: None) -> None:
     session = host.new_session()
-    assert session.run("import torch\nx = torch.ones(2)")["status"] == "ok"
+    assert session.run("import torch\nx = torch.ones(2)").status == "ok"
     os.kill(session._relay.pid, signal.SIGSTOP)
     with pytest.raises(WorkerError, match="stopped answering"):
         session.inspect()
@@ -93,8 +93,8 @@ def test_inspect_of_a_frozen_relay_gives_up(host: WorkerHost, short_deadlines: N
 def test_a_cell_that_closes_the_channel_gets_a_fresh_session(host: WorkerHost) -> None:
     session = host.new_session()
     result = session.run("import os, time\nos.close(3)\ntime.sleep(30)", timeout=20)
-    assert result["status"] == "crashed"
-    assert "closed its channel" in result["cause"]
+    assert result.status == "crashed"
+    assert "closed its channel" in result.cause
     assert not session.alive
     session.close()
 
@@ -107,7 +107,7 @@ def test_a_cell_that_writes_half_a_frame_still_times_out(host: WorkerHost) -> No
     result = session.run(
         "import os, time\nos.write(3, b'\\x00\\x00\\x10\\x00{')\ntime.sleep(30)", timeout=1
     )
-    assert result["status"] == "timeout"
+    assert result.status == "timeout"
     assert time.monotonic() - started < 10
     assert not session.alive  # the channel is spoiled: this session cannot be trusted again
     session.close()
@@ -126,7 +126,7 @@ def test_a_frozen_host_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
         assert frozen.poll() is not None  # killed, not left behind
         monkeypatch.setattr(deadlines, "FORK_SECONDS", 60.0)  # a new host imports torch first
         session = h.new_session()
-        assert session.run("2 * 21")["value"] == "42"
+        assert session.run("2 * 21").value == "42"
         session.close()
 
 

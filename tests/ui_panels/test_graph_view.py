@@ -26,7 +26,7 @@ def real_graph(host: WorkerHost, name: str = "loss") -> dict[str, Any]:
     session = host.new_session()
     try:
         result = session.run(CODE)
-        assert result["status"] == "ok", result["error"]
+        assert result.status == "ok", result.error
         return session.graph(name)
     finally:
         session.close()

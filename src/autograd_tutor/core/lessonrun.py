@@ -106,17 +106,14 @@ class LessonRun:
         session = self.ensure_session()
         fresh, self.fresh = self.fresh, False
         source = cell.source if code is None else code
-        answer = session.run(
+        outcome = session.run(
             source,
             filename=str(self.lesson.path),
             line=cell.line,
             timeout=timeout,
             on_event=on_event,
         )
-        # Session.run still answers with the protocol's dict (the runner's own tests read
-        # it); it becomes typed here, the first thing past the session.
-        outcome = explained(CellOutcome.from_protocol(answer), source, self.lesson)
-        return cell_result(cell, outcome, fresh)
+        return cell_result(cell, explained(outcome, source, self.lesson), fresh)
 
     def close(self) -> None:
         if self.session is not None:

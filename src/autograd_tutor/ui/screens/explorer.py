@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from autograd_tutor.core.explorer import RATES, Explorer, parse_finals
+from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.widgets.plot_view import PlotView
@@ -53,9 +54,9 @@ class ExplorerScreen(Screen[None]):
             self.plot = plot
 
     class RunFinished(Message):
-        """The run's outcome (`Session.run`'s dict), or why there is none."""
+        """The run's outcome (`Session.run`'s), or why there is none."""
 
-        def __init__(self, result: dict[str, Any] | None, error: str | None) -> None:
+        def __init__(self, result: CellOutcome | None, error: str | None) -> None:
             super().__init__()
             self.result, self.error = result, error
 
@@ -197,7 +198,7 @@ class ExplorerScreen(Screen[None]):
                     self.post_message(self.PlotArrived(event["plot"]))
 
             result = session.run(code, timeout=RUN_TIMEOUT, on_event=forward)
-            if result.get("status") != "ok":
+            if result.status != "ok":
                 # An interrupt can land between `no_grad().__enter__` and the `with` body,
                 # leaving grad mode off for good in that namespace (seen in tests): never
                 # reuse a namespace after a run that did not finish.
@@ -243,16 +244,15 @@ class ExplorerScreen(Screen[None]):
         if result is None:
             self._status(f"the worker failed: {message.error}", error=True)
             return
-        for plot in result.get("plots", []):
+        for plot in result.plots:
             view = self.query_one(PlotView)
-            view.show_plot(plot)
+            view.show_plot(plot.figure)
             view.flush()  # the final picture now, not a throttle interval later
-        if result.get("status") != "ok":
-            error = result.get("error") or {}
-            why = error.get("message") or result.get("cause") or result.get("status")
+        if result.status != "ok":
+            why = (result.error.message if result.error else "") or result.cause or result.status
             self._status(f"the run failed: {why}", error=True)
             return
-        self.finals = parse_finals(result.get("stdout", ""))
+        self.finals = parse_finals(result.stdout)
         self._fill_table()
         self.runs += 1
         self._status("done: change the rates or epochs, then enter to run again")

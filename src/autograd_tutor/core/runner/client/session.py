@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import deadlines
 from autograd_tutor.core.runner.shared import protocol
 from autograd_tutor.core.runner.shared.protocol import (
@@ -53,8 +54,10 @@ class Session:
         timeout: float = DEFAULT_TIMEOUT,
         output_limit: int = 64 * 1024,
         on_event: EventHandler | None = None,
-    ) -> dict[str, Any]:
-        """Run a cell; return its outcome. Streams and plots also go to on_event as they come."""
+    ) -> CellOutcome:
+        """Run a cell; return its outcome, typed here at the protocol's edge (the `done` or
+        `ended` frame with the cell's streams and plots gathered in). The `stream` and
+        `plot` frames also go to on_event as they come."""
         if not self.alive:
             raise WorkerError("this session has ended; start a new one")
         cell_id = next(self._ids)
@@ -103,15 +106,10 @@ class Session:
             event["error"] = None
             event["session_ended"] = True
             event["seconds"] = round(time.monotonic() - started, 6)
-        event.pop("ev", None)
         event.update(
             stdout="".join(out["stdout"]), stderr="".join(out["stderr"]), plots=list(plots.values())
         )
-        event.setdefault("warnings", [])
-        event.setdefault("output_truncated", False)
-        if on_event:
-            on_event({"ev": "result", **event})
-        return event
+        return CellOutcome.from_protocol(event)
 
     def interrupt(self) -> None:
         if self.alive:
