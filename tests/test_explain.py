@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -30,7 +31,9 @@ from autograd_tutor.core.explain import (
     explain,
     explain_warning,
 )
-from autograd_tutor.core.explain.loader import PLACEHOLDER, TEXT_FIELDS
+from autograd_tutor.core.explain.loader import PLACEHOLDER, PROSE_FIELDS, TEXT_FIELDS
+from autograd_tutor.core.library import shipped_lessons
+from autograd_tutor.core.zhstyle import load_glossary, text_problems
 
 LESSON_IDS = {
     "tensors",
@@ -399,6 +402,25 @@ def test_translations_only_carry_text() -> None:
     for path in (BUILTIN_DIR / "zh").glob("*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert set(data) <= {"id", *TEXT_FIELDS}, path
+
+
+def test_every_entry_speaks_chinese_in_the_lessons_style() -> None:
+    # Every entry has a Chinese file with all its prose, and that prose follows the Chinese
+    # lessons' rules: full-width punctuation, the glossary's terms, glossed English quotes.
+    glossary = load_glossary(shipped_lessons() / "glossary.yaml")
+    problems = []
+    for path in sorted((BUILTIN_DIR / "en").glob("*.yaml")):
+        zh = BUILTIN_DIR / "zh" / path.name
+        assert zh.is_file(), f"{path.name} has no Chinese text"
+        data = yaml.safe_load(zh.read_text(encoding="utf-8"))
+        english = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for field in PROSE_FIELDS:
+            if field not in english:  # a variant (`extends`) takes it from its base
+                continue
+            text = data.get(field)
+            assert isinstance(text, str) and re.search("[\u4e00-\u9fff]", text), (zh, field)
+            problems += [f"{zh.name} {field}: {p}" for p in text_problems(text, glossary)]
+    assert problems == []
 
 
 def test_catalogue_is_cached() -> None:

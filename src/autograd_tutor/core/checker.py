@@ -18,6 +18,8 @@ from autograd_tutor.core.lessonrun import run_lesson
 from autograd_tutor.core.library import Entry, load
 from autograd_tutor.core.results import CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
+from autograd_tutor.core.zhstyle import glossary_for
+from autograd_tutor.core.zhstyle import lesson_problems as zh_problems
 
 
 @dataclass
@@ -140,6 +142,20 @@ def translation_problems(entry: Entry) -> list[LessonProblem]:
     return problems
 
 
+def style_problems(lesson: Lesson) -> list[LessonProblem]:
+    """A Chinese lesson's punctuation, glossary terms and glosses (core/zhstyle.py)."""
+    if lesson.lang != "zh":
+        return []
+    try:
+        glossary = glossary_for(lesson.path.parent)
+    except (OSError, ValueError) as exc:
+        return [
+            LessonProblem(lesson.path.parent / "glossary.yaml", 1, f"unreadable glossary: {exc}")
+        ]
+    text = lesson.path.read_text(encoding="utf-8")
+    return [LessonProblem(lesson.path, line, msg) for line, msg in zh_problems(text, glossary)]
+
+
 def check(
     paths: list[Path],
     host: WorkerHost,
@@ -164,6 +180,9 @@ def check(
             report.cells += cells
             report.exercises += len(lesson.exercises)
             report.problems += problems
+            style = style_problems(lesson)
+            report.problems += style
+            problems = problems + style
             if on_lesson:
                 on_lesson(lesson, problems)
     return report
