@@ -1,11 +1,13 @@
 """The tutor app: owns the worker host, the lessons' states and the learner's progress.
 
-Screens draw; the app decides. Cells run in thread workers (see `execution`), which report
-back with messages handled here, so the state changes only on the UI thread.
+Screens draw; the app decides. Each lesson's cells run in its run queue (`core.runqueue`),
+whose events come back as messages (`run_events`) handled here, so the state changes only
+on the UI thread; then the lesson's `view` (its screen, when one shows it) repaints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Iterable
@@ -22,25 +24,25 @@ from textual.screen import Screen
 from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.library import Entry
 from autograd_tutor.core.progress import Progress
-from autograd_tutor.core.results import CellResult
-from autograd_tutor.core.runner.client import WorkerHost
-from autograd_tutor.core.tensor_rows import changed
-from autograd_tutor.core.watch import watch
-from autograd_tutor.ui import commands, keys, reload
-from autograd_tutor.ui.execution import (
+from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
+from autograd_tutor.core.runqueue import (
     CellFinished,
-    CellRunner,
     CellStarted,
     GraphReady,
     QueueIdle,
+    RunQueue,
     SessionRestarted,
     TensorsUpdated,
 )
+from autograd_tutor.core.tensor_rows import changed
+from autograd_tutor.core.watch import watch
+from autograd_tutor.ui import commands, keys, reload
+from autograd_tutor.ui.run_events import LessonEvent, forward
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
 from autograd_tutor.ui.startup import picked, plan
-from autograd_tutor.ui.state import LessonState
+from autograd_tutor.ui.state import Judgement, LessonState, PanelChoices
 
 # Sessions kept alive for lessons the learner left (each is a forked process).
 LIVE_SESSIONS = 3
@@ -59,12 +61,13 @@ class WorkerState(Message):
         self.status, self.details = status, details
 
 
-class TutorApp(CellRunner, App[int]):
+class TutorApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "autograd-tutor"
     BINDINGS = keys.APP
 
     worker_status: reactive[str] = reactive("worker: starting (importing torch)…")
+    cell_timeout: float = DEFAULT_TIMEOUT  # seconds a cell may run (tests shorten it)
 
     def __init__(
         self,
@@ -97,7 +100,9 @@ class TutorApp(CellRunner, App[int]):
         self._last_index: int | None = None
         self._save_timer: Any = None
         # The tensor inspector is the learner's choice for every lesson, not one lesson's.
-        self.inspector_open = False
+        self.panel_choices = PanelChoices()
+        # The bottom of the stack, made once: lessons open on top of it, progress refills it.
+        self.lesson_list = LessonListScreen()
         self._watch_stop = threading.Event()
 
     # -- start and stop ----------------------------------------------------------------
@@ -130,7 +135,7 @@ class TutorApp(CellRunner, App[int]):
         ).start()
 
     def get_default_screen(self) -> Screen:
-        return LessonListScreen()  # the bottom of the stack: lessons open on top of it
+        return self.lesson_list
 
     @work(thread=True, group="host", exit_on_error=False)
     def _wait_for_worker(self) -> None:
@@ -142,6 +147,10 @@ class TutorApp(CellRunner, App[int]):
             return
         details = "\n".join([f"torch {info.get('torch', '?')}", *report.details()])
         self._post(WorkerState(report.headline(), details))
+
+    def _post(self, message: Message) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.post_message(message)  # after exit the loop is closed: nobody is left to tell
 
     def on_worker_state(self, message: WorkerState) -> None:
         self.sandbox_details = message.details
@@ -161,8 +170,7 @@ class TutorApp(CellRunner, App[int]):
         self._watch_stop.set()
         self._save_progress()
         for state in self.states.values():
-            self.interrupt(state)
-            state.run.close()  # the relay ends its cell process; waiting threads wake up
+            state.queue.close()  # the relay ends its cell process; waiting threads wake up
         if self._own_host:
             self.host.close()
 
@@ -172,7 +180,10 @@ class TutorApp(CellRunner, App[int]):
         lesson = self.lessons[index]
         key = str(lesson.path)
         if key not in self.states:
-            state = LessonState.create(lesson, LessonRun(self.host, lesson))
+            queue = RunQueue(LessonRun(self.host, lesson))
+            # By key: a reload replaces the state and keeps the queue (see run_events).
+            queue.subscribe(forward(self, key))
+            state = LessonState.create(lesson, queue)
             state.restore_solved(self.progress.solved(lesson.id))
             self.states[key] = state
         if key in self._recent:
@@ -210,17 +221,11 @@ class TutorApp(CellRunner, App[int]):
             self.notify("That was the last lesson." if delta > 0 else "This is the first lesson.")
 
     def show_list(self) -> None:
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, LessonListScreen):
+        while len(self.screen_stack) > 1 and self.screen is not self.lesson_list:
             self.pop_screen()
 
     def current_lesson_index(self) -> int | None:
         return self._last_index
-
-    def lesson_screen(self, state: LessonState) -> LessonScreen | None:
-        for screen in self.screen_stack:
-            if isinstance(screen, LessonScreen) and screen.state is state:
-                return screen
-        return None
 
     # -- progress ----------------------------------------------------------------------
 
@@ -238,28 +243,54 @@ class TutorApp(CellRunner, App[int]):
     def reset_progress(self) -> None:
         self.progress.reset()
         self._save_progress()
-        for screen in self.screen_stack:
-            if isinstance(screen, LessonListScreen):
-                screen.fill()
+        if self.lesson_list.is_mounted:
+            self.lesson_list.fill()
         self.notify("Progress reset: no lesson seen, no exercise solved.")
 
-    # -- messages from the cell runner ---------------------------------------------------
+    # -- events from the lessons' run queues ----------------------------------------------
 
-    def on_cell_started(self, message: CellStarted) -> None:
-        screen = self.lesson_screen(message.state)
-        if screen is not None:
-            screen.repaint_cell(message.index)
+    def on_lesson_event(self, message: LessonEvent) -> None:
+        state = self.states.get(message.lesson_key)
+        if state is None:
+            return
+        event, view = message.event, state.view
+        if isinstance(event, CellStarted):
+            state.cell_started(event.index, event.live)
+            if view is not None:
+                view.repaint_cell(event.index)
+        elif isinstance(event, CellFinished):
+            self._cell_finished(state, event)
+        elif isinstance(event, TensorsUpdated):
+            # Pure comparison of fingerprints (no torch): new tensors and changed ones.
+            rows = list(event.rows)
+            state.changed = changed(state.tensors, rows)
+            state.tensors = rows
+            if view is not None:
+                view.show_tensors()
+        elif isinstance(event, GraphReady):
+            if state.graph_ready(event.name, event.graph) and view is not None:
+                view.show_graph()
+        elif isinstance(event, SessionRestarted):
+            state.session_restarted()
+            if view is not None:
+                view.show_tensors()
+                view.show_graph()
+            self.notify(
+                "Fresh session: no variables yet. Run the cells again from the top "
+                f"({keys.RUN_UPTO} runs up to the current cell).",
+                title="Session restarted",
+            )
+        elif isinstance(event, QueueIdle):
+            state.queue_idle()
 
-    def on_cell_finished(self, message: CellFinished) -> None:
-        state, index, result = message.state, message.index, message.result
-        cell_state = state.cells[index]
-        cell_state.running = False
-        cell_state.result = result
-        self.progress.mark_run(state.lesson.id, index)
-        if cell_state.cell.role == "check":
-            self._judge(state, cell_state.cell.exercise or "", result)
+    def _cell_finished(self, state: LessonState, event: CellFinished) -> None:
+        result = event.result
+        judgement = state.cell_finished(event.index, result)
+        self.progress.mark_run(state.lesson.id, event.index)
+        if judgement is not None:
+            self._judged(state, judgement)
         self._save_progress()
-        if not message.alive:
+        if not event.session_alive:
             self.notify(
                 f"The session ended ({result.status}). The next cell starts a fresh one: "
                 f"press {keys.RUN_UPTO} on a cell to run the cells up to it again.",
@@ -267,74 +298,18 @@ class TutorApp(CellRunner, App[int]):
                 severity="error",
                 timeout=10,
             )
-        screen = self.lesson_screen(state)
-        if screen is not None:
-            screen.repaint_all()
-            screen.follow(index)
+        if state.view is not None:
+            state.view.cell_finished(event.index)
 
-    def _judge(self, state: LessonState, name: str, result: CellResult) -> None:
-        """The check ran: tell the exercise cell whether it is solved, and why not."""
-        starter = state.cell_of(name, "exercise")
-        if starter is None:
+    def _judged(self, state: LessonState, judgement: Judgement) -> None:
+        if not judgement.solved:
             return
-        solved = result.status == "ok"
-        error = result.error
-        if solved:
-            message = ""
-        elif result.status != "error" or error is None:
-            message = f"the check could not run ({result.status})"
-        elif error.type == "AssertionError":
-            message = error.message or "the check's assertion failed"
-        else:
-            message = f"{error.type}: {error.message}"
-        starter.verdict = {"solved": solved, "message": message}
-        if solved:
-            first = name not in state.solved
-            state.solved.add(name)
-            state.solutions_shown.add(name)  # solved: the reference solution is there to compare
-            self.progress.mark_solved(state.lesson.id, name)
-            if first:
-                self.notify(
-                    f"Exercise {name} solved! Its reference solution is now shown.",
-                    title="★ Solved",
-                )
-
-    def on_tensors_updated(self, message: TensorsUpdated) -> None:
-        state = message.state
-        # Pure comparison of fingerprints (no torch): new tensors and changed ones.
-        state.changed = changed(state.tensors, message.rows)
-        state.tensors = message.rows
-        screen = self.lesson_screen(state)
-        if screen is not None:
-            screen.show_tensors()
-
-    def on_graph_ready(self, message: GraphReady) -> None:
-        state = message.state
-        if state.graph_target != message.name:
-            return  # the panel was closed, or asked for another tensor, meanwhile
-        state.graph = message.graph
-        screen = self.lesson_screen(state)
-        if screen is not None:
-            screen.show_graph()
-
-    def on_session_restarted(self, message: SessionRestarted) -> None:
-        state = message.state
-        state.tensors, state.changed = [], set()
-        if state.graph_target is not None:
-            state.graph = {"root": state.graph_target, "note": "fresh session: no variables yet"}
-        screen = self.lesson_screen(state)
-        if screen is not None:
-            screen.show_tensors()
-            screen.show_graph()
-        self.notify(
-            "Fresh session: no variables yet. Run the cells again from the top "
-            f"({keys.RUN_UPTO} runs up to the current cell).",
-            title="Session restarted",
-        )
-
-    def on_queue_idle(self, message: QueueIdle) -> None:
-        message.state.busy = False
-        self.kick(message.state)  # work queued while the thread was finishing
+        self.progress.mark_solved(state.lesson.id, judgement.exercise)
+        if judgement.first:
+            self.notify(
+                f"Exercise {judgement.exercise} solved! Its reference solution is now shown.",
+                title="★ Solved",
+            )
 
     # -- app actions ---------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
-"""Every key of the app in one place: the screens' BINDINGS, the help overlay, the command
-palette and the README's key table are all made from these lists, so they cannot drift.
+"""Every key of the app in one place: the screens' BINDINGS, the help overlay and the command
+palette are made from these lists, and the keys that messages and cell headers quote are
+named here, so they cannot drift; tests/ui/test_readme_keys.py holds the README's key
+table to the bindings.
 
 Only single keys: letters, ?, escape, enter and arrows (no shift+enter or ctrl+enter, which
 many terminals cannot tell from enter).
@@ -18,6 +20,7 @@ HINT = "h"
 SOLUTION = "s"
 RESTART = "z"
 RUN = "enter"
+INTERRUPT = "i"
 INSPECTOR = "v"
 GRAPH = "g"
 EXPLORER = "o"
@@ -89,7 +92,9 @@ LESSON = [
     Binding(
         EDIT, "edit", "Edit", tooltip="Edit the current cell in a code editor (escape leaves it)"
     ),
-    Binding("i", "interrupt", "Interrupt", tooltip="Stop the running cell and the queued ones"),
+    Binding(
+        INTERRUPT, "interrupt", "Interrupt", tooltip="Stop the running cell and the queued ones"
+    ),
     # Before the rarer cell keys: the footer is cut at the terminal's width.
     Binding(
         INSPECTOR,
@@ -263,17 +268,9 @@ def key_names(binding: Binding) -> list[str]:
 
 
 def rows() -> list[tuple[str, str, str]]:
-    """(keys, where, what) for every binding: the README table and the help overlay."""
+    """(keys, where, what) for every binding, as the help overlay lists them."""
     return [
         (" / ".join(key_names(b)), where, b.tooltip or b.description)
         for where, bindings in TABLES
         for b in bindings
     ]
-
-
-def markdown_table() -> str:
-    lines = ["| Key | Where | Action |", "|---|---|---|"]
-    for keys, where, what in rows():
-        shown = " / ".join(f"`{k}`" for k in keys.split(" / "))
-        lines.append(f"| {shown} | {where} | {what} |")
-    return "\n".join(lines)

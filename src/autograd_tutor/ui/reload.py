@@ -67,16 +67,16 @@ def _replace(app: TutorApp, lesson: Lesson) -> bool:
         )
         return False
     app.states[old.key] = new = _carry_over(old, lesson, app.progress.solved(lesson.id))
-    screen = app.lesson_screen(old)
-    if screen is not None and screen is app.screen:
+    if old.view is not None and old.view is app.screen:
         app.switch_screen(LessonScreen(new))
     return True
 
 
 def _carry_over(old: LessonState, lesson: Lesson, solved: set[str]) -> LessonState:
-    """The new lesson, keeping the session and what the learner did to unchanged cells."""
+    """The new lesson, keeping the session (its run queue) and what the learner did to
+    unchanged cells."""
     old.run.lesson = lesson
-    new = LessonState.create(lesson, old.run)
+    new = LessonState.create(lesson, old.queue)
     for before, after in zip(old.cells, new.cells):
         if before.cell.source == after.cell.source and before.cell.role == after.cell.role:
             after.code, after.result, after.verdict = before.code, before.result, before.verdict

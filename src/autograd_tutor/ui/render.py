@@ -61,7 +61,7 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
 def _status(cs: CellState, show_times: bool) -> Text:
     if cs.running:
         shown = f" {cs.elapsed:.1f} s" if show_times else ""
-        return Text(f"⏳ running{shown} (i: interrupt)", style="bold yellow")
+        return Text(f"⏳ running{shown} ({keys.INTERRUPT}: interrupt)", style="bold yellow")
     if cs.queued:
         return Text("… queued", style="yellow")
     result = cs.result

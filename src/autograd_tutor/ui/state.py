@@ -1,19 +1,51 @@
 """What the app knows about an open lesson, apart from how it is drawn (no Textual here).
 
 The state outlives its screen: going to the next lesson and back keeps the outputs, the
-edits, the revealed hints and the session with its variables.
+edits, the revealed hints and the session with its variables. It owns the lesson's run queue
+(`core.runqueue`): the screen asks the state to run cells, the app applies the queue's events
+to the state on the UI thread, then tells the state's `view` (the screen showing it, if any).
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from autograd_tutor.core.lesson import CodeCell, Lesson
 from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.results import CellResult
+from autograd_tutor.core.runqueue import Interruption, LiveOutput, Request, RunCell, RunQueue
+
+
+class LessonView(Protocol):
+    """What shows a lesson (the lesson screen registers itself as its state's `view` while
+    mounted): told on the UI thread what changed in the state, it repaints that."""
+
+    def repaint_cell(self, index: int) -> None: ...
+
+    def cell_finished(self, index: int) -> None: ...
+
+    def show_tensors(self) -> None: ...
+
+    def show_graph(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A check's verdict on its exercise; `first`: solved now and not before."""
+
+    exercise: str
+    solved: bool
+    first: bool
+
+
+@dataclass
+class PanelChoices:
+    """The learner's panels for every lesson, not one lesson's: an open inspector stays open
+    from lesson to lesson. The app holds one; each lesson screen's panels share it."""
+
+    inspector_open: bool = False
 
 
 @dataclass
@@ -24,8 +56,9 @@ class CellState:
     queued: bool = False
     running: bool = False
     started: float = 0.0
-    # (stream name, text) pieces appended by the worker thread while the cell runs; the UI
-    # reads them on a timer, which throttles repaints however fast the cell prints.
+    # (stream name, text) pieces appended by the run queue's thread while the cell runs
+    # (`LiveOutput`); the UI reads them on a timer, which throttles repaints however fast
+    # the cell prints.
     live: list[tuple[str, str]] = field(default_factory=list)
     # The latest plot per key while the cell runs (a loss curve grows as the cell goes).
     live_plots: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -53,14 +86,15 @@ class CellState:
 @dataclass
 class LessonState:
     lesson: Lesson
-    run: LessonRun
+    queue: RunQueue
     cells: list[CellState]
     cursor: int = 0
     hints_shown: dict[str, int] = field(default_factory=dict)
     solutions_shown: set[str] = field(default_factory=set)
     solved: set[str] = field(default_factory=set)
-    # Work for the runner thread: ("run", index, code) or ("restart",).
-    pending: deque[tuple[Any, ...]] = field(default_factory=deque)
+    # True from the moment work is asked for until the app has handled the queue's
+    # QueueIdle: the queue's own thread may be done while its last events still wait on
+    # the UI thread, and until those are drawn the lesson is not idle. UI thread only.
     busy: bool = False
     # Said once at the top of the lesson after a restart or a dead session.
     notice: str | None = None
@@ -68,18 +102,128 @@ class LessonState:
     # cell created or changed (`introspect.changed`). Set on the UI thread only.
     tensors: list[dict[str, Any]] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
-    # The graph panel: the tensor it follows (None: closed), the variable and operation an
-    # error came from (highlighted), and the latest graph dict from `Session.graph`. The
-    # runner thread reads `graph_target` after each cell to refresh the open graph (a plain
-    # attribute read: no lock needed).
-    graph_target: str | None = None
+    # The graph panel: the variable and operation an error came from (highlighted), and
+    # the latest graph dict from `Session.graph`; the tensor it follows is the queue's.
     graph_highlight: str | None = None
     graph_highlight_op: str | None = None
     graph: dict[str, Any] | None = None
+    # The screen showing this lesson while it is mounted (see LessonView); not compared.
+    view: LessonView | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def create(cls, lesson: Lesson, run: LessonRun) -> LessonState:
-        return cls(lesson, run, [CellState(c, c.source) for c in lesson.cells])
+    def create(cls, lesson: Lesson, queue: RunQueue) -> LessonState:
+        queue.follow_graph(None)  # a new state shows no graph, also with a carried-over queue
+        return cls(lesson, queue, [CellState(c, c.source) for c in lesson.cells])
+
+    @property
+    def run(self) -> LessonRun:
+        return self.queue.run
+
+    @property
+    def pending(self) -> tuple[Request, ...]:
+        """Work asked for that the queue has not begun."""
+        return self.queue.pending
+
+    @property
+    def graph_target(self) -> str | None:
+        """The tensor whose graph is open (None: closed): the queue refreshes it after cells."""
+        return self.queue.followed_graph
+
+    # -- asking the queue (UI thread) ------------------------------------------------------
+
+    def run_cells(self, indices: list[int], timeout: float) -> None:
+        """Queue these cells, each with the code it has now; an exercise brings its check."""
+        asked = []
+        for index in indices:
+            cs = self.cells[index]
+            if cs.queued or cs.running or not cs.runnable:
+                continue
+            cs.queued = True
+            exercise = cs.cell.exercise if cs.cell.role == "exercise" else None
+            check = self.cell_of(exercise, "check") if exercise else None
+            asked.append(RunCell(cs.cell, cs.code, timeout, check.cell if check else None))
+        self._submit(*asked)
+
+    def interrupt(self) -> Interruption:
+        """Stop the running cell and forget the queued ones."""
+        for cs in self.cells:
+            cs.queued = False
+        return self.queue.interrupt()
+
+    def restart(self) -> None:
+        self.interrupt()
+        self.busy = True
+        self.queue.restart()
+
+    def open_graph(self, name: str, highlight: str | None, highlight_op: str | None) -> None:
+        self.queue.follow_graph(name)
+        self.graph_highlight, self.graph_highlight_op = highlight, highlight_op
+        self.graph = None
+        self.busy = True
+        self.queue.fetch_graph(name)
+
+    def close_graph(self) -> None:
+        self.queue.follow_graph(None)
+        self.graph = None
+
+    def _submit(self, *requests: Request) -> None:
+        if requests:
+            self.busy = True
+            self.queue.submit(*requests)
+
+    # -- the queue's events, applied on the UI thread ------------------------------------
+
+    def cell_started(self, index: int, live: LiveOutput) -> None:
+        cs = self.cells[index]
+        cs.live, cs.live_plots, cs.started = live.streams, live.plots, live.started
+        cs.running, cs.queued = True, False
+
+    def cell_finished(self, index: int, result: CellResult) -> Judgement | None:
+        """Keep the result; a check judges its exercise."""
+        cs = self.cells[index]
+        cs.running = False
+        cs.result = result
+        if cs.cell.role != "check":
+            return None
+        return self.judge(cs.cell.exercise or "", result)
+
+    def judge(self, name: str, result: CellResult) -> Judgement | None:
+        """The check ran: tell the exercise cell whether it is solved, and why not."""
+        starter = self.cell_of(name, "exercise")
+        if starter is None:
+            return None
+        solved = result.status == "ok"
+        error = result.error
+        if solved:
+            message = ""
+        elif result.status != "error" or error is None:
+            message = f"the check could not run ({result.status})"
+        elif error.type == "AssertionError":
+            message = error.message or "the check's assertion failed"
+        else:
+            message = f"{error.type}: {error.message}"
+        starter.verdict = {"solved": solved, "message": message}
+        first = solved and name not in self.solved
+        if solved:
+            self.solved.add(name)
+            self.solutions_shown.add(name)  # solved: the reference solution is there to compare
+        return Judgement(name, solved, first)
+
+    def graph_ready(self, name: str, graph: dict[str, Any]) -> bool:
+        """Keep the graph if the panel still follows `name` (it may have closed or moved on)."""
+        if self.graph_target != name:
+            return False
+        self.graph = graph
+        return True
+
+    def session_restarted(self) -> None:
+        self.tensors, self.changed = [], set()
+        if self.graph_target is not None:
+            self.graph = {"root": self.graph_target, "note": "fresh session: no variables yet"}
+
+    def queue_idle(self) -> None:
+        # Work asked for while the queue's last events were on their way keeps it busy.
+        self.busy = self.queue.busy
 
     def restore_solved(self, names: set[str]) -> None:
         """Exercises solved in an earlier visit stay solved, with their solution to compare."""

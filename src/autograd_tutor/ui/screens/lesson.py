@@ -1,7 +1,8 @@
 """The lesson view: prose, code cells with their output, hints; a cursor on a code cell.
 
 Focus stays on the scrolling body (or the editor while editing); the current cell is a
-cursor kept in the lesson's state, so moving works the same whatever is on screen.
+cursor kept in the lesson's state, so moving works the same whatever is on screen. While
+mounted, the screen is its state's `view`: the app tells it what the run queue changed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.widgets import Footer, Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import CodeCell, Hint, Prose
 from autograd_tutor.ui import keys, render
-from autograd_tutor.ui.screens.lesson_panels import PanelActions
+from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.state import LessonState
 from autograd_tutor.ui.widgets.cell import CellEditor, CellView, HintView
 from autograd_tutor.ui.widgets.panels import LessonPanels
@@ -56,7 +57,7 @@ class LessonBody(VerticalScroll, inherit_bindings=False):
     ]
 
 
-class LessonScreen(PanelActions, Screen[None]):
+class LessonScreen(Screen[None]):
     BINDINGS = keys.LESSON
     # -wide: the inspector and the graph go beside the lesson instead of below it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -85,12 +86,18 @@ class LessonScreen(PanelActions, Screen[None]):
     def current(self) -> CellView | None:
         return self.views[self.state.cursor] if self.views else None
 
+    @property
+    def panels(self) -> LessonPanels:
+        return self.query_one(LessonPanels)
+
     def compose(self) -> ComposeResult:
         yield StatusBar(self._where())
         with Container(id="lesson-main"):
             with LessonBody(id="lesson-body"):
                 yield from self._blocks()
-            yield LessonPanels(id="panels")
+            yield LessonPanels(
+                self.state, self.tutor.panel_choices, self.action_focus_cells, id="panels"
+            )
         yield Footer(compact=True)
 
     def _blocks(self) -> ComposeResult:
@@ -132,9 +139,12 @@ class LessonScreen(PanelActions, Screen[None]):
         self.set_interval(TICK, self._tick)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_all())
         self.query_one(LessonBody).focus()
+        self.state.view = self  # from now on the app tells this screen what changed
 
     def on_unmount(self) -> None:
         self.app.theme_changed_signal.unsubscribe(self)
+        if self.state.view is self:  # a screen replacing this one may have taken over
+            self.state.view = None
 
     def on_resize(self, event: events.Resize) -> None:
         # Plots are widgets or text, and text plots are as wide as the terminal.
@@ -160,6 +170,16 @@ class LessonScreen(PanelActions, Screen[None]):
     def repaint_cell(self, index: int) -> None:
         if 0 <= index < len(self.views):
             self.views[index].show(self.dark, self.tutor.show_times)
+
+    def cell_finished(self, index: int) -> None:
+        self.repaint_all()  # an exercise's line changes with its check, a notice with a crash
+        self.follow(index)
+
+    def show_tensors(self) -> None:
+        self.panels.show_tensors()
+
+    def show_graph(self) -> None:
+        self.panels.show_graph()
 
     def follow(self, index: int) -> None:
         """A cell under the cursor finished: bring its output into view once laid out."""
@@ -213,7 +233,7 @@ class LessonScreen(PanelActions, Screen[None]):
             )
             return
         self._leave_editor()
-        self.tutor.enqueue(self.state, [view.cs.cell.index])
+        self.state.run_cells([view.cs.cell.index], self.tutor.cell_timeout)
         view.show(self.dark, self.tutor.show_times)
 
     def action_run_upto(self) -> None:
@@ -224,12 +244,13 @@ class LessonScreen(PanelActions, Screen[None]):
 
     def _run_batch(self, indices: list[int]) -> None:
         self._leave_editor()
-        self.tutor.enqueue(self.state, indices)
+        self.state.run_cells(indices, self.tutor.cell_timeout)
         for index in indices:
             self.repaint_cell(index)
 
     def action_interrupt(self) -> None:
-        running, dropped = self.tutor.interrupt(self.state)
+        stopped = self.state.interrupt()
+        running, dropped = stopped.running is not None, bool(stopped.dropped)
         if running:
             self.notify(
                 "Interrupting the running cell"
@@ -242,8 +263,26 @@ class LessonScreen(PanelActions, Screen[None]):
         self.repaint_all()
 
     def action_restart(self) -> None:
-        self.tutor.restart(self.state)
+        self.state.restart()
         self.repaint_all()
+
+    # -- panels ------------------------------------------------------------------------
+
+    # v and g work wherever the focus is in the lesson, so their bindings are the screen's
+    # (the root of every focus chain here; keys.LESSON also orders the footer by them), but
+    # what they do is the panels': the screen hands them on.
+    def action_toggle_inspector(self) -> None:
+        self.panels.action_toggle_inspector()
+
+    def action_graph(self) -> None:
+        self.panels.action_graph()
+
+    def action_focus_cells(self) -> None:
+        self.query_one(LessonBody).focus()
+
+    def action_explorer(self) -> None:
+        # Its own session: the explorer never touches the lesson's namespace.
+        self.app.push_screen(ExplorerScreen(self.tutor.host))
 
     # -- editing -----------------------------------------------------------------------
 
