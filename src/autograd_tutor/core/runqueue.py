@@ -6,7 +6,7 @@ here knows Textual: the app subscribes a callable that turns events into its mes
 the tests subscribe a list.
 
 One thread at a time drains a queue (started on demand, gone when the queue is empty), so a
-subscriber gets one lesson's events in order. Events are delivered on that thread: a
+subscriber gets one lesson's events in order (but for QueueIdle: see there). Events are delivered on that thread: a
 subscriber must not block, and must not call back into the queue but through `submit`,
 `interrupt`, `restart` and `follow_graph` (thread-safe).
 """
@@ -121,7 +121,8 @@ class SessionRestarted:
 
 @dataclass(frozen=True)
 class QueueIdle:
-    """Nothing left to do; work submitted since starts again (and ends with another QueueIdle)."""
+    """The queue ran out of work. Work submitted since starts a new round, which ends with
+    another QueueIdle: a subscriber reads `RunQueue.busy` to know where things stand."""
 
 
 RunEvent = (
@@ -212,6 +213,7 @@ class RunQueue:
 
     @property
     def busy(self) -> bool:
+        """Work asked for and not done yet: a thread is draining the queue."""
         with self._lock:
             return self._draining
 
@@ -222,12 +224,14 @@ class RunQueue:
             subscriber(event)
 
     def _next(self) -> Request | None:
+        """The next request; None (and the queue is idle) when there is none."""
         with self._lock:
-            if self._requests:
-                request = self._requests.popleft()
-                self._running = request if isinstance(request, RunCell) else None
-                return request
-            return None
+            if not self._requests:
+                self._draining = False  # in the same lock as the check: a submit now drains
+                return None
+            request = self._requests.popleft()
+            self._running = request if isinstance(request, RunCell) else None
+            return request
 
     def _drain(self) -> None:
         try:
@@ -242,14 +246,11 @@ class RunQueue:
         """Serve one request; False once the queue is empty and this thread is done."""
         request = self._next()
         if request is None:
+            # Sent after the queue went idle, so work submitted meanwhile is already
+            # another thread's, whose first events may come before this one: QueueIdle
+            # means "look at `busy` again", not "the last event of the lesson".
             self._emit(QueueIdle())
-            with self._lock:
-                # Work submitted while QueueIdle was out is this thread's: one drainer at a
-                # time keeps the events in order.
-                if not self._requests:
-                    self._draining = False
-                    return False
-            return True
+            return False
         if isinstance(request, Restart):
             self.run.close()
             self.run.session = None  # a chosen restart is not a surprise `fresh_session`
