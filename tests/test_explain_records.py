@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ from tests.test_explain import ERROR_CASES, WARNING_CASES
 PRELUDE = "import torch\nimport numpy as np\n"
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as h:
-        yield h
-
-
 def lesson_file(folder: Path, name: str, code: str, lang: str, raises: bool = True) -> Path:
     tag = ' tags=["raises-exception"]' if raises else ""
     path = folder / f"{name}.{lang}.md"
@@ -38,9 +31,9 @@ def lesson_file(folder: Path, name: str, code: str, lang: str, raises: bool = Tr
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize(("expected", "code"), ERROR_CASES)
 def test_error_records_carry_explanation(
-    host: WorkerHost, tmp_path: Path, lang: str, expected: str, code: str
+    worker_host: WorkerHost, tmp_path: Path, lang: str, expected: str, code: str
 ) -> None:
-    (result,) = run_lesson(host, parse_file(lesson_file(tmp_path, "case", code, lang)))
+    (result,) = run_lesson(worker_host, parse_file(lesson_file(tmp_path, "case", code, lang)))
     assert result.status == "error", result
     assert result.error is not None and result.error.explanation is not None, result
     assert result.error.explanation.id == expected
@@ -49,10 +42,10 @@ def test_error_records_carry_explanation(
 
 @pytest.mark.parametrize(("expected", "code"), WARNING_CASES)
 def test_warning_records_carry_explanation(
-    host: WorkerHost, tmp_path: Path, expected: str, code: str
+    worker_host: WorkerHost, tmp_path: Path, expected: str, code: str
 ) -> None:
     (result,) = run_lesson(
-        host, parse_file(lesson_file(tmp_path, "warn", code, "en", raises=False))
+        worker_host, parse_file(lesson_file(tmp_path, "warn", code, "en", raises=False))
     )
     ids = [w.explanation.id for w in result.warnings if w.explanation is not None]
     assert expected in ids, result.warnings

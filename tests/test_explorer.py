@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from autograd_tutor.core.explorer import Explorer, parse_finals
-from autograd_tutor.core.runner.client import WorkerHost
+from autograd_tutor.core.runner.client import Session, WorkerHost
 
 
-@pytest.fixture(scope="module")
-def session():
-    with WorkerHost() as host:
-        s = host.new_session()
-        yield s
-        s.close()
+@pytest.fixture
+def session(worker_host: WorkerHost) -> Iterator[Session]:
+    s = worker_host.new_session()
+    yield s
+    s.close()
 
 
 def test_rates_diverge_and_converge(session) -> None:

@@ -32,6 +32,7 @@ from autograd_tutor.core.runner.sandbox import (
     enter_namespaces,
 )
 from autograd_tutor.core.runner.sandbox.limits import drop_capabilities
+from tests.workers import ready_host
 
 IS_ROOT = os.getuid() == 0
 CLI = [sys.executable, "-m", "autograd_tutor"]
@@ -83,8 +84,8 @@ def fake_home() -> Iterator[Home]:
 
 @pytest.fixture(scope="module")
 def host(fake_home: Home) -> Iterator[WorkerHost]:
-    with WorkerHost(home=fake_home.home) as h:
-        h.wait_ready()
+    """The app's worker with the fake home as its home: its own host, not the shared one."""
+    with ready_host(home=fake_home.home) as h:
         yield h
 
 

@@ -13,13 +13,14 @@ import os
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerHost
 from autograd_tutor.core.runner.shared import cgroups
+from tests.workers import ready_host
 
 CAP = 400 * 1024**2
 CHILD = 200 * 1024**2  # three of them: 600 MB, half as much again as the cap
@@ -69,13 +70,6 @@ def cgroup_expected() -> bool:
     return memory is not None and os.access(memory, os.W_OK)
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as h:
-        h.wait_ready()
-        yield h
-
-
 def capped(host: WorkerHost, **settings: int) -> Session:
     return host.new_session(session_memory_bytes=CAP, spare=False, **settings)
 
@@ -114,7 +108,9 @@ class MemoryLow:
         self._thread.join()
 
 
-def over_the_cap(host: WorkerHost, hide: bool = False, **settings: int) -> tuple[dict, Session]:
+def over_the_cap(
+    host: WorkerHost, hide: bool = False, **settings: int
+) -> tuple[CellOutcome, Session]:
     session = capped(host, **settings)
     assert session.run("1 + 1").value == "2"
     code = textwrap.dedent(FORK_THREE).replace("HIDE", HIDE if hide else "pass")
@@ -131,8 +127,8 @@ def over_the_cap(host: WorkerHost, hide: bool = False, **settings: int) -> tuple
 
 
 @pytest.mark.timeout(90)
-def test_report_names_the_mechanism(host: WorkerHost) -> None:
-    session = capped(host)
+def test_report_names_the_mechanism(worker_host: WorkerHost) -> None:
+    session = capped(worker_host)
     try:
         entry = cap_entry(session)
         if cgroup_expected():
@@ -144,7 +140,7 @@ def test_report_names_the_mechanism(host: WorkerHost) -> None:
             )
     finally:
         session.close()
-    uncapped = host.new_session(session_caps=0, spare=False)  # the benchmark's baseline
+    uncapped = worker_host.new_session(session_caps=0, spare=False)  # the benchmark's baseline
     try:
         assert uncapped.sandbox["missing"]["session memory cap"] == "turned off for this session"
         assert not [a for a in uncapped.sandbox["active"] if a.startswith("session ")]
@@ -153,12 +149,12 @@ def test_report_names_the_mechanism(host: WorkerHost) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_forked_children_over_the_cap_end_the_session_as_memory(host: WorkerHost) -> None:
-    result, session = over_the_cap(host)
+def test_forked_children_over_the_cap_end_the_session_as_memory(worker_host: WorkerHost) -> None:
+    result, session = over_the_cap(worker_host)
     assert result.status == "memory", result
     assert result.session_ended and not session.alive
     assert result.cause.startswith("the session used more than 400 MB in all its processes")
-    fresh = capped(host)
+    fresh = capped(worker_host)
     try:
         assert fresh.run("import torch\n(torch.ones(3) * 2).sum().item()").value == "6.0"
     finally:
@@ -167,13 +163,13 @@ def test_forked_children_over_the_cap_end_the_session_as_memory(host: WorkerHost
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("hide", [False, True], ids=["plain", "non-dumpable children"])
-def test_watchdog_forced_as_root_too(host: WorkerHost, hide: bool) -> None:
-    result, session = over_the_cap(host, hide, session_cgroup=0)
+def test_watchdog_forced_as_root_too(worker_host: WorkerHost, hide: bool) -> None:
+    result, session = over_the_cap(worker_host, hide, session_cgroup=0)
     entry = cap_entry(session)
     assert entry.startswith("session memory cap 400 MB (watchdog; no cgroup: cgroups turned off")
     assert result.status == "memory", result
     assert "the watchdog measured" in result.cause
-    fresh = capped(host, session_cgroup=0)
+    fresh = capped(worker_host, session_cgroup=0)
     try:
         assert fresh.run("2 + 2").value == "4"
     finally:
@@ -182,10 +178,12 @@ def test_watchdog_forced_as_root_too(host: WorkerHost, hide: bool) -> None:
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
-def test_one_process_over_the_cap_is_memory_not_a_crash(host: WorkerHost, cgroup: int) -> None:
+def test_one_process_over_the_cap_is_memory_not_a_crash(
+    worker_host: WorkerHost, cgroup: int
+) -> None:
     # Under the per-process RLIMIT_DATA (2 GB) but over the session's cap: the cgroup's OOM
     # killer (or the watchdog) ends it, and that is `memory`, not `crashed SIGKILL`.
-    session = capped(host, session_cgroup=cgroup)
+    session = capped(worker_host, session_cgroup=cgroup)
     code = "import time\nheld = b'x' * (600 << 20)\ntime.sleep(5)"
     result = session.run(code, timeout=30)
     assert result.status == "memory", result
@@ -193,9 +191,9 @@ def test_one_process_over_the_cap_is_memory_not_a_crash(host: WorkerHost, cgroup
 
 
 @pytest.mark.timeout(90)
-def test_small_work_stays_under_the_cap(host: WorkerHost) -> None:
+def test_small_work_stays_under_the_cap(worker_host: WorkerHost) -> None:
     # The warm host's pages are not the session's: a fresh session is far below its cap.
-    session = capped(host)
+    session = capped(worker_host)
     try:
         code = "import torch\nx = torch.ones(1000, requires_grad=True)\n(x * 2).sum().backward()"
         assert session.run(code).status == "ok"
@@ -209,9 +207,9 @@ def test_small_work_stays_under_the_cap(host: WorkerHost) -> None:
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
-def test_fork_loop_is_stopped(host: WorkerHost, cgroup: int) -> None:
+def test_fork_loop_is_stopped(worker_host: WorkerHost, cgroup: int) -> None:
     processes = 24
-    session = host.new_session(processes=processes, session_cgroup=cgroup, spare=False)
+    session = worker_host.new_session(processes=processes, session_cgroup=cgroup, spare=False)
     try:
         result = session.run(textwrap.dedent(FORK_LOOP), timeout=60)
         assert result.status == "ok", result
@@ -228,10 +226,10 @@ def test_fork_loop_is_stopped(host: WorkerHost, cgroup: int) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_session_cgroups_are_removed_after_the_session(host: WorkerHost) -> None:
+def test_session_cgroups_are_removed_after_the_session(worker_host: WorkerHost) -> None:
     if not cgroup_expected():
         pytest.skip("no session cgroup can be made here (the watchdog is in force)")
-    session = capped(host)
+    session = capped(worker_host)
     session.run("1")
     relay = int(Path(f"/proc/{session.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     made = [
@@ -265,8 +263,7 @@ def test_leftovers_of_a_killed_app_are_swept_at_start() -> None:
         # Too young to be told from another app's relay still setting up: kept for now.
         past = time.time() - cgroups.STALE_SECONDS - 5
         os.utime(old, (past, past))
-        with WorkerHost() as h:
-            h.wait_ready()
+        with ready_host():
             deadline = time.monotonic() + 10
             while old.exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -283,8 +280,7 @@ def test_quitting_the_app_removes_its_session_cgroups() -> None:
     cgroups behind for the next start to sweep."""
     if not cgroup_expected():
         pytest.skip("no session cgroup can be made here (the watchdog is in force)")
-    with WorkerHost() as h:
-        h.wait_ready()
+    with ready_host() as h:
         session = capped(h)
         session.run("1")
         relay = session._relay.pid

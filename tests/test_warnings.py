@@ -33,16 +33,9 @@ def api():
 """
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as h:
-        h.wait_ready()
-        yield h
-
-
 @pytest.fixture
-def session(host: WorkerHost) -> Iterator[Session]:
-    s = host.new_session()
+def session(worker_host: WorkerHost) -> Iterator[Session]:
+    s = worker_host.new_session()
     yield s
     s.close()
 

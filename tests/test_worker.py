@@ -19,16 +19,9 @@ from autograd_tutor.core.runner.client import Session, WorkerHost
 LESSON = "/lessons/demo.md"
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as h:
-        h.wait_ready()
-        yield h
-
-
 @pytest.fixture
-def session(host: WorkerHost) -> Iterator[Session]:
-    s = host.new_session()
+def session(worker_host: WorkerHost) -> Iterator[Session]:
+    s = worker_host.new_session()
     yield s
     s.close()
 
@@ -125,8 +118,8 @@ def test_timeout_keeps_namespace_for_python_loops(session: Session) -> None:
     assert run(session, "kept + 1").value == "42"
 
 
-def test_stuck_native_call_is_killed(host: WorkerHost) -> None:
-    session = host.new_session()
+def test_stuck_native_call_is_killed(worker_host: WorkerHost) -> None:
+    session = worker_host.new_session()
     started = time.monotonic()
     result = run(
         session, "import hashlib\nhashlib.pbkdf2_hmac('sha256', b'x', b'y', 10**9)", timeout=0.5
@@ -170,16 +163,16 @@ def test_interrupt(session: Session) -> None:
         ("import os\nos._exit(0)", "code 0"),
     ],
 )
-def test_crashes_are_named(host: WorkerHost, code: str, cause: str) -> None:
-    session = host.new_session()
+def test_crashes_are_named(worker_host: WorkerHost, code: str, cause: str) -> None:
+    session = worker_host.new_session()
     result = run(session, "print('before')\n" + code)
     assert result.status == "crashed" and cause in result.cause
     assert result.stdout == "before\n"  # output written before the crash still arrives
     session.close()
 
 
-def test_killed_worker_is_reported(host: WorkerHost) -> None:
-    session = host.new_session()
+def test_killed_worker_is_reported(worker_host: WorkerHost) -> None:
+    session = worker_host.new_session()
     threading.Timer(0.3, os.kill, (session.pid, signal.SIGKILL)).start()
     result = run(session, "import time\ntime.sleep(30)")
     assert result.status == "crashed" and "SIGKILL" in result.cause
@@ -203,24 +196,26 @@ def test_output_flood_is_capped(session: Session) -> None:
     assert run(session, "'still alive'").value == "'still alive'"
 
 
-def test_memory_bomb_gives_memory_status(host: WorkerHost) -> None:
-    session = host.new_session(memory_bytes=1024**3)
+def test_memory_bomb_gives_memory_status(worker_host: WorkerHost) -> None:
+    session = worker_host.new_session(memory_bytes=1024**3)
     result = run(session, "import torch\nbig = torch.empty(4 * 1024**3, dtype=torch.uint8)")
     assert result.status == "memory"
     assert run(session, "small = bytearray(10)\nlen(small)").value == "10"
     session.close()
 
 
-def test_sessions_are_isolated(host: WorkerHost) -> None:
-    a, b = host.new_session(), host.new_session()
+def test_sessions_are_isolated(worker_host: WorkerHost) -> None:
+    a, b = worker_host.new_session(), worker_host.new_session()
     run(a, "secret = 1")
     assert run(b, "secret").error.type == "NameError"
     a.close()
     b.close()
 
 
-def test_cell_cannot_see_app_environment(host: WorkerHost, monkeypatch: pytest.MonkeyPatch) -> None:
-    session = host.new_session()
+def test_cell_cannot_see_app_environment(
+    worker_host: WorkerHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = worker_host.new_session()
     result = run(session, "import os\nsorted(k for k in os.environ if 'TOKEN' in k)")
     assert result.value == "[]"
     session.close()

@@ -9,18 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost, deadlines
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as h:
-        h.wait_ready()
-        yield h
+from tests.workers import ready_host
 
 
 @pytest.fixture
@@ -49,9 +42,9 @@ def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
 
 @pytest.mark.timeout(60)
 def test_a_frozen_relay_ends_the_run_with_a_clear_cause(
-    host: WorkerHost, short_deadlines: None
+    worker_host: WorkerHost, short_deadlines: None
 ) -> None:
-    session = host.new_session()
+    session = worker_host.new_session()
     relay_pid, cell_pid = session._relay.pid, session.pid
 
     def freeze_relay(event: dict) -> None:
@@ -70,15 +63,15 @@ def test_a_frozen_relay_ends_the_run_with_a_clear_cause(
     assert result.stdout.startswith("working")  # what came before the freeze is kept
     assert time.monotonic() - started < 2 + 1 + 0.5 + 5  # timeout + grace + slack, loaded
     assert _wait_gone(relay_pid) and _wait_gone(cell_pid)  # nothing of it lives on
-    fresh = host.new_session()
+    fresh = worker_host.new_session()
     assert fresh.run("1 + 1").value == "2"
     fresh.close()
     session.close()
 
 
 @pytest.mark.timeout(60)
-def test_inspect_of_a_frozen_relay_gives_up(host: WorkerHost, short_deadlines: None) -> None:
-    session = host.new_session()
+def test_inspect_of_a_frozen_relay_gives_up(worker_host: WorkerHost, short_deadlines: None) -> None:
+    session = worker_host.new_session()
     assert session.run("import torch\nx = torch.ones(2)").status == "ok"
     os.kill(session._relay.pid, signal.SIGSTOP)
     with pytest.raises(WorkerError, match="stopped answering"):
@@ -90,8 +83,8 @@ def test_inspect_of_a_frozen_relay_gives_up(host: WorkerHost, short_deadlines: N
 
 
 @pytest.mark.timeout(60)
-def test_a_cell_that_closes_the_channel_gets_a_fresh_session(host: WorkerHost) -> None:
-    session = host.new_session()
+def test_a_cell_that_closes_the_channel_gets_a_fresh_session(worker_host: WorkerHost) -> None:
+    session = worker_host.new_session()
     result = session.run("import os, time\nos.close(3)\ntime.sleep(30)", timeout=20)
     assert result.status == "crashed"
     assert "closed its channel" in result.cause
@@ -100,9 +93,9 @@ def test_a_cell_that_closes_the_channel_gets_a_fresh_session(host: WorkerHost) -
 
 
 @pytest.mark.timeout(60)
-def test_a_cell_that_writes_half_a_frame_still_times_out(host: WorkerHost) -> None:
+def test_a_cell_that_writes_half_a_frame_still_times_out(worker_host: WorkerHost) -> None:
     """The relay must not wait for the rest of a frame that learner code began."""
-    session: Session = host.new_session()
+    session: Session = worker_host.new_session()
     started = time.monotonic()
     result = session.run(
         "import os, time\nos.write(3, b'\\x00\\x00\\x10\\x00{')\ntime.sleep(30)", timeout=1
@@ -116,8 +109,7 @@ def test_a_cell_that_writes_half_a_frame_still_times_out(host: WorkerHost) -> No
 @pytest.mark.timeout(120)
 def test_a_frozen_host_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deadlines, "FORK_SECONDS", 1.0)
-    with WorkerHost(keep_spare=False) as h:
-        h.wait_ready()
+    with ready_host(keep_spare=False) as h:
         frozen = h._proc
         assert frozen is not None
         os.kill(frozen.pid, signal.SIGSTOP)
@@ -132,7 +124,7 @@ def test_a_frozen_host_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.timeout(60)
 def test_a_lesson_goes_on_after_its_worker_stops_answering(
-    host: WorkerHost, short_deadlines: None, tmp_path
+    worker_host: WorkerHost, short_deadlines: None, tmp_path
 ) -> None:
     """What `run`, `check` and the app do: the next cell gets a fresh session."""
     from autograd_tutor.core.lessonrun import LessonRun
@@ -143,7 +135,7 @@ def test_a_lesson_goes_on_after_its_worker_stops_answering(
     text += "import time\nprint('tick', flush=True)\ntime.sleep(30)\n```\n\n```python\n2 + 2\n```\n"
     path.write_text(text)
     lesson = parse_text(text, path)
-    run = LessonRun(host, lesson)
+    run = LessonRun(worker_host, lesson)
 
     def freeze(event: dict) -> None:
         if event.get("ev") == "stream" and run.session is not None:

@@ -1,12 +1,13 @@
 """Shared fixtures for the app's tests: one real warm worker, fixture lessons, a fresh data dir.
 
-The worker is real (no mocks): a session-wide WorkerHost imports torch once and every test
-app gets its own sessions from it, which keeps the suite fast enough to run often.
+The worker is real (no mocks): the suite's one WorkerHost (`worker_host`, tests/conftest.py)
+imports torch once and every test app gets its own sessions from it, which keeps the suite
+fast enough to run often.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as worker:
-        worker.wait_ready()
-        yield worker
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Progress goes to a fresh folder: tests never read or write the learner's."""
@@ -41,7 +35,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def make_app(host: WorkerHost, data_dir: Path) -> Callable[..., TutorApp]:
+def make_app(worker_host: WorkerHost, data_dir: Path) -> Callable[..., TutorApp]:
     def make(path: Path = FIXTURES, lang: str | None = "en", **options: Any) -> TutorApp:
         progress = Progress.load()
         start = plan(path, lang, progress)
@@ -51,7 +45,7 @@ def make_app(host: WorkerHost, data_dir: Path) -> Callable[..., TutorApp]:
             lang=start.lang,
             progress=progress,
             source_name="fixtures",
-            host=host,
+            host=worker_host,
             **options,
         )
 

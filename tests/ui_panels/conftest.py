@@ -1,7 +1,7 @@
 """Fixtures for the panel widgets' tests: one real warm worker, tiny host apps, a poller.
 
-No mocks of the worker: graphs and explorer runs come from a real WorkerHost, started once
-for the whole test session (torch imports once).
+No mocks of the worker: graphs and explorer runs come from the suite's one real WorkerHost
+(`worker_host`, tests/conftest.py; torch imports once).
 """
 
 from __future__ import annotations
@@ -19,15 +19,8 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session")
-def panel_host() -> Iterator[WorkerHost]:
-    with WorkerHost() as worker:
-        worker.wait_ready()
-        yield worker
-
-
 @pytest.fixture
-def session(panel_host: WorkerHost) -> Iterator[Session]:
-    s = panel_host.new_session()
+def session(worker_host: WorkerHost) -> Iterator[Session]:
+    s = worker_host.new_session()
     yield s
     s.close()

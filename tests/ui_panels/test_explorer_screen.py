@@ -46,8 +46,8 @@ async def first_run(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def test_defaults_show_divergence_and_convergence(panel_host: WorkerHost) -> None:
-    app = ExplorerApp(panel_host)
+async def test_defaults_show_divergence_and_convergence(worker_host: WorkerHost) -> None:
+    app = ExplorerApp(worker_host)
     async with app.run_test(size=SIZE) as pilot:
         await first_run(pilot)
         screen = explorer(pilot)
@@ -59,8 +59,8 @@ async def test_defaults_show_divergence_and_convergence(panel_host: WorkerHost) 
         assert labels == ["lr=0.01", "lr=0.1"]
 
 
-async def test_keys_change_the_choice_and_rerun(panel_host: WorkerHost) -> None:
-    app = ExplorerApp(panel_host)
+async def test_keys_change_the_choice_and_rerun(worker_host: WorkerHost) -> None:
+    app = ExplorerApp(worker_host)
     async with app.run_test(size=SIZE) as pilot:
         await first_run(pilot)
         screen = explorer(pilot)
@@ -82,9 +82,9 @@ async def test_keys_change_the_choice_and_rerun(panel_host: WorkerHost) -> None:
         assert table.row_count == 3
 
 
-async def test_rerun_while_running_and_close(panel_host: WorkerHost) -> None:
+async def test_rerun_while_running_and_close(worker_host: WorkerHost) -> None:
     """Enter twice quickly: the newer run wins; escape closes and ends the session."""
-    app = ExplorerApp(panel_host)
+    app = ExplorerApp(worker_host)
     async with app.run_test(size=SIZE) as pilot:
         await first_run(pilot)
         screen = explorer(pilot)
@@ -103,5 +103,5 @@ async def test_rerun_while_running_and_close(panel_host: WorkerHost) -> None:
         assert not session.alive
 
 
-def test_snapshot_explorer(panel_host: WorkerHost, snap_compare) -> None:
-    assert snap_compare(ExplorerApp(panel_host), terminal_size=SIZE, run_before=first_run)
+def test_snapshot_explorer(worker_host: WorkerHost, snap_compare) -> None:
+    assert snap_compare(ExplorerApp(worker_host), terminal_size=SIZE, run_before=first_run)

@@ -45,8 +45,8 @@ class GraphApp(App[None]):
             self.query_one(GraphView).show_graph(self.graph, highlight=self.highlight)
 
 
-async def test_real_graph_with_highlight(panel_host: WorkerHost) -> None:
-    graph = real_graph(panel_host)
+async def test_real_graph_with_highlight(worker_host: WorkerHost) -> None:
+    graph = real_graph(worker_host)
     app = GraphApp(graph, highlight="x")
     async with app.run_test(size=(90, 16)):
         view = app.query_one(GraphView)
@@ -58,8 +58,8 @@ async def test_real_graph_with_highlight(panel_host: WorkerHost) -> None:
         assert view.border_title == "autograd graph of loss"
 
 
-async def test_note_only_and_empty_graphs(panel_host: WorkerHost) -> None:
-    leaf = real_graph(panel_host, "x")
+async def test_note_only_and_empty_graphs(worker_host: WorkerHost) -> None:
+    leaf = real_graph(worker_host, "x")
     app = GraphApp(None)
     async with app.run_test(size=(90, 16)) as pilot:
         view = app.query_one(GraphView)
@@ -92,6 +92,6 @@ async def test_long_graph_scrolls() -> None:
         assert view.scroll_y == view.max_scroll_y
 
 
-def test_snapshot_graph(panel_host: WorkerHost, snap_compare) -> None:
-    app = GraphApp(real_graph(panel_host), highlight="z")
+def test_snapshot_graph(worker_host: WorkerHost, snap_compare) -> None:
+    app = GraphApp(real_graph(worker_host), highlight="z")
     assert snap_compare(app, terminal_size=(90, 14))
