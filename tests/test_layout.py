@@ -163,3 +163,74 @@ def test_no_module_over_400_lines() -> None:
         if (n := len(p.read_text().splitlines())) > 400
     }
     assert not long, long
+
+
+def runtime_imports_of(path: Path) -> set[str]:
+    """Like `imports_of`, but only imports that run: top-level and lazy ones (inside
+    functions), not those under `if TYPE_CHECKING:`, which only name a type for the checker
+    and cannot make an import-order cycle."""
+    names: set[str] = set()
+
+    def type_checking(test: ast.expr) -> bool:
+        return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        )
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(), str(path)))
+    return names
+
+
+def a_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph as a path that ends where it began, else None."""
+    done: set[str] = set()
+    path: list[str] = []
+    on_path: set[str] = set()
+
+    def walk(node: str) -> list[str] | None:
+        path.append(node)
+        on_path.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in on_path:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in done and (found := walk(nxt)) is not None:
+                return found
+        path.pop()
+        on_path.discard(node)
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        if start not in done and (found := walk(start)) is not None:
+            return found
+    return None
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert a_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert a_cycle({"a": {"b"}, "b": {"c"}, "c": {"b"}}) == ["b", "c", "b"]
+
+
+def test_no_import_cycle_inside_the_ui() -> None:
+    """The UI's modules import each other one way: the app its screens, a screen its
+    widgets, all of them state, keys and render. A cycle (two screens' modules importing
+    each other, even lazily inside a function) means a responsibility in the wrong place."""
+    ui = modules("ui")
+    graph = {
+        name: {dep for dep in ours(runtime_imports_of(path)) if dep in ui and dep != name}
+        for name, path in ui.items()
+    }
+    cycle = a_cycle(graph)
+    assert cycle is None, "import cycle in ui/: " + " -> ".join(cycle or [])
