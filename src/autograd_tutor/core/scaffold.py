@@ -47,7 +47,8 @@ Build the sum of cubes, call backward(), then read x.grad. Zero x.grad first.
 ```
 
 ```python check="cube"
-assert g is not None and torch.allclose(g, 3 * x.detach() ** 2), "g should be 3x^2"
+from autograd_tutor.check import say
+assert g is not None and torch.allclose(g, 3 * x.detach() ** 2), say(en="g should be 3x^2", zh="g 应为 3x²")
 ```
 
 ```python solution="cube"
