@@ -46,6 +46,7 @@ def problems(text: str) -> list[str]:
         ("它不会被填充.", ".", "。"),
         ("`z` 是 `[4, 10, 18]`,`loss` 是 `32`", ",", "，"),
         ("*element 0 of tensors does not require grad*:`backward()` 失败了", ":", "："),
+        ("看错误信息（故意的）:*only Tensors of floating point*（只有浮点）", ":", "："),
     ],
 )
 def test_ascii_punctuation_in_chinese_text(text: str, found: str, wanted: str) -> None:

@@ -143,8 +143,8 @@ def punctuation(text: str) -> list[tuple[int, str, str]]:
     pairs, calls = _pairs(text)
     for i, ch in enumerate(text):
         prev, nxt = _neighbour(text, i, -1, False), _neighbour(text, i, 1, False)
-        if chinese and prev == QUOTE and ch in ",:;?!.(":
-            # punctuation right after a verbatim quote belongs to the Chinese sentence
+        if chinese and (prev == QUOTE and ch in ",:;?!.(" or nxt == QUOTE and ch in ",:;"):
+            # punctuation around a verbatim quote belongs to the Chinese sentence
             found[i] = FULL_WIDTH[ch]
         elif ch in ",:;?!":
             after = _neighbour(text, i, 1, True)
