@@ -181,3 +181,24 @@ def test_shipped_chinese_lessons_are_clean() -> None:
         for line, msg in lesson_problems(path.read_text(encoding="utf-8"), glossary)
     ]
     assert found == []
+
+
+HEADINGS = {
+    "en": ("## Summary", "Next: ", "**What to notice**", "## Exercise: "),
+    "zh": ("## 小结", "下一课：", "**注意观察**", "## 练习："),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_shipped_lessons_share_headings_and_end_with_summary_and_next(lang: str) -> None:
+    summary, next_line, notice, exercise = HEADINGS[lang]
+    for path in sorted(shipped_lessons().glob(f"*.{lang}.md")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.rstrip().splitlines()
+        assert summary in lines, f"{path.name}: no {summary!r}"
+        assert lines[-1].startswith(next_line) or lines[-2].startswith(next_line), path.name
+        for line in lines:
+            if line.startswith("**") and line.endswith("**") and len(line) < 30:
+                assert line == notice, f"{path.name}: {line!r}, the heading is {notice!r}"
+            if line.startswith(("## Exercise", "## 练习")):
+                assert line.startswith(exercise), f"{path.name}: {line!r}"
