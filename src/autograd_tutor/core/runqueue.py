@@ -154,6 +154,7 @@ class RunQueue:
         self._lock = threading.Lock()
         self._requests: deque[Request] = deque()
         self._draining = False
+        self._closed = False
         self._running: RunCell | None = None
         self._subscribers: list[Subscriber] = []
         # The tensor whose graph is open: refreshed after every cell. Written by the caller,
@@ -201,6 +202,8 @@ class RunQueue:
     def close(self) -> None:
         """The app is going: stop everything; the relay ends the cell process, and a thread
         waiting on it wakes up."""
+        with self._lock:
+            self._closed = True  # the thread starts nothing more, not even a new session
         self.interrupt()
         with self._lock:
             self._requests.clear()
@@ -226,7 +229,7 @@ class RunQueue:
     def _next(self) -> Request | None:
         """The next request; None (and the queue is idle) when there is none."""
         with self._lock:
-            if not self._requests:
+            if not self._requests or self._closed:
                 self._draining = False  # in the same lock as the check: a submit now drains
                 return None
             request = self._requests.popleft()
@@ -264,6 +267,9 @@ class RunQueue:
         return True
 
     def _run_with_check(self, request: RunCell) -> None:
+        with self._lock:
+            if self._closed:  # closed after this request left the queue: run nothing
+                return
         result = self._run_one(request.cell, request.code, request.timeout)
         if request.check is not None and self._alive() and not result.interrupted:
             check = RunCell(request.check, request.check.source, request.timeout)
