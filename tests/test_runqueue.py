@@ -74,13 +74,6 @@ w = x * 2
 SETUP, SLOW, DIE, PLAIN, EXERCISE, CHECK = range(6)
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[WorkerHost]:
-    with WorkerHost() as worker:
-        worker.wait_ready()
-        yield worker
-
-
 @pytest.fixture
 def lesson(tmp_path: Path) -> Lesson:
     path = tmp_path / "01-queue.en.md"
@@ -111,8 +104,8 @@ class Heard:
 
 
 @pytest.fixture
-def run_queue(host: WorkerHost, lesson: Lesson) -> Iterator[RunQueue]:
-    run_queue = RunQueue(LessonRun(host, lesson))
+def run_queue(worker_host: WorkerHost, lesson: Lesson) -> Iterator[RunQueue]:
+    run_queue = RunQueue(LessonRun(worker_host, lesson))
     yield run_queue
     run_queue.close()
 
@@ -239,9 +232,9 @@ def test_an_exercise_runs_its_check_and_the_followed_graph_is_refreshed(
 
 
 def test_close_stops_the_running_cell_and_starts_nothing_more(
-    host: WorkerHost, lesson: Lesson
+    worker_host: WorkerHost, lesson: Lesson
 ) -> None:
-    run_queue = RunQueue(LessonRun(host, lesson))
+    run_queue = RunQueue(LessonRun(worker_host, lesson))
     heard = Heard(run_queue)
     run_queue.submit(ask(lesson, SETUP), ask(lesson, SLOW), ask(lesson, PLAIN))
     started = heard.until(CellStarted, lambda e: e.index == SLOW)

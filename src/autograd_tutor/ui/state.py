@@ -146,14 +146,17 @@ class LessonState:
 
     def interrupt(self) -> Interruption:
         """Stop the running cell and forget the queued ones."""
-        for cs in self.cells:
-            cs.queued = False
+        self._forget_queued()
         return self.queue.interrupt()
 
     def restart(self) -> None:
-        self.interrupt()
+        self._forget_queued()
         self.busy = True
-        self.queue.restart()
+        self.queue.restart()  # interrupts once, then the restart waits for that cell to end
+
+    def _forget_queued(self) -> None:
+        for cs in self.cells:
+            cs.queued = False
 
     def open_graph(self, name: str, highlight: str | None, highlight_op: str | None) -> None:
         self.queue.follow_graph(name)
