@@ -26,7 +26,7 @@ def test_wheel_carries_lessons(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     shipped = sorted(p.name for p in (ROOT / "lessons").glob("*.md"))
     assert shipped and all(f"autograd_tutor/lessons/{name}" in names for name in shipped)
-    assert any(n.endswith("core/runner/host.py") for n in names)
+    assert any(n.endswith("core/runner/host/__main__.py") for n in names)
 
     target = tmp_path / "site"
     subprocess.run(
