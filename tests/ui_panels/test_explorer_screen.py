@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
+from autograd_tutor.core.lesson import ExplorerSetup
+from autograd_tutor.core.parser import parse_file
 from autograd_tutor.core.runner.client import WorkerHost
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.widgets.plot_view import PlotView
@@ -15,15 +19,24 @@ from .conftest import wait_for
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 34)
+LESSON = Path(__file__).parents[2] / "lessons" / "09-linear-regression.en.md"
+
+
+def syllabus_setup() -> ExplorerSetup:
+    """The explorer as the linear-regression lesson's front matter sets it up."""
+    setup = parse_file(LESSON).explorer
+    assert setup is not None
+    return setup
 
 
 class ExplorerApp(App[None]):
-    def __init__(self, host: WorkerHost) -> None:
+    def __init__(self, host: WorkerHost, setup: ExplorerSetup | None = None) -> None:
         super().__init__()
         self.host = host
+        self.setup = setup or syllabus_setup()
 
     def on_mount(self) -> None:
-        self.push_screen(ExplorerScreen(self.host))
+        self.push_screen(ExplorerScreen(self.host, self.setup))
 
 
 def explorer(pilot: Pilot) -> ExplorerScreen:
@@ -101,6 +114,19 @@ async def test_rerun_while_running_and_close(worker_host: WorkerHost) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ExplorerScreen), 5, "closing")
         assert not session.alive
+
+
+async def test_a_lesson_without_explorer_says_so(worker_host: WorkerHost) -> None:
+    app = App[None]()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(ExplorerScreen(worker_host, None))
+        await pilot.pause()
+        screen = explorer(pilot)
+        intro = screen.query_one("#explorer-intro", Static).render()
+        assert "has no learning-rate explorer" in str(intro)
+        await pilot.press("enter", "space", "plus")  # nothing to run or change
+        await pilot.pause(0.2)
+        assert screen.explorer is None and screen._session is None and screen.runs == 0
 
 
 def test_snapshot_explorer(worker_host: WorkerHost, snap_compare) -> None:

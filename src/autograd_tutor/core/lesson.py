@@ -74,6 +74,22 @@ Block = Prose | CodeCell | Hint
 
 
 @dataclass(frozen=True)
+class ExplorerSetup:
+    """The learning-rate explorer a lesson opens: its front matter's `explorer:` mapping
+    (docs/authoring.md), validated by `core.explorer.read_setup`. The explorer fits `model`
+    to the points (x, y) by gradient descent on the mean squared error, once per rate."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...] | str  # the points' y, or a formula in x (a Python expression)
+    model: str  # a Python expression in x and the parameters, e.g. "a * x + b"
+    params: tuple[tuple[str, float], ...]  # each parameter and its value at the start
+    rates: tuple[float, ...]  # the rates the learner steps through, ascending
+    chosen: tuple[float, ...]  # the rates run when the explorer opens
+    epochs: int
+    intro: str = ""  # the line above the choice: what is fitted, what to look for
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
     starter: CodeCell
@@ -92,6 +108,7 @@ class Lesson:
     summary: str
     meta: dict[str, Any]
     blocks: list[Block]
+    explorer: ExplorerSetup | None = None  # front matter `explorer:`; None: the lesson has none
 
     @property
     def cells(self) -> list[CodeCell]:

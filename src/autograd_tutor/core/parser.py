@@ -16,7 +16,16 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from autograd_tutor.core.lesson import Block, CodeCell, Hint, Lesson, LessonError, Prose
+from autograd_tutor.core.explorer import read_setup
+from autograd_tutor.core.lesson import (
+    Block,
+    CodeCell,
+    ExplorerSetup,
+    Hint,
+    Lesson,
+    LessonError,
+    Prose,
+)
 
 LANGUAGES = ("en", "zh")
 CELL_LANGS = ("python", "python3", "ipython3", "py")
@@ -66,7 +75,7 @@ def parse_text(text: str, path: Path) -> Lesson:
         raise LessonError(path, 1, "empty file: a lesson needs front matter with a title")
     lines = text.splitlines()
     tokens = _md.parse(text)
-    meta, body_start = _front_matter(tokens, lines, path)
+    meta, body_start, key_lines = _front_matter(tokens, lines, path)
     blocks = _blocks(tokens, lines, body_start, path)
     order, slug, lang = name_parts(path)
     title = meta.get("title")
@@ -82,6 +91,7 @@ def parse_text(text: str, path: Path) -> Lesson:
         summary=str(meta.get("summary", "")),
         meta=meta,
         blocks=blocks,
+        explorer=_explorer(meta, key_lines, path),
     )
     _check_exercises(lesson)
     return lesson
@@ -93,8 +103,38 @@ def _as_order(value: Any, path: Path) -> int | None:
     raise LessonError(path, 2, f"`order` must be an integer, not {value!r}")
 
 
-def _front_matter(tokens: list[Token], lines: list[str], path: Path) -> tuple[dict, int]:
-    """The YAML mapping at the top, and the 0-based line where the body starts."""
+def _explorer(
+    meta: dict, key_lines: dict[tuple[str, ...], int], path: Path
+) -> ExplorerSetup | None:
+    if meta.get("explorer") is None:
+        return None
+
+    def line_of(*keys: str) -> int:
+        return key_lines.get(("explorer", *keys)) or key_lines.get(("explorer",), 2)
+
+    return read_setup(meta["explorer"], path, line_of)
+
+
+def _key_lines(content: str) -> dict[tuple[str, ...], int]:
+    """The file line of each key of the front matter, nested keys too: (`explorer`, `x`)."""
+    found: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, at: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                where = (*at, str(key.value))
+                found[where] = key.start_mark.line + 2  # the content starts on line 2
+                walk(value, where)
+
+    walk(yaml.compose(content), ())
+    return found
+
+
+def _front_matter(
+    tokens: list[Token], lines: list[str], path: Path
+) -> tuple[dict, int, dict[tuple[str, ...], int]]:
+    """The YAML mapping at the top, the 0-based line where the body starts, and the file
+    line of each of its keys."""
     first = tokens[0] if tokens else None
     if first is None or first.type != "front_matter":
         if lines and lines[0].strip() == "---":
@@ -113,7 +153,7 @@ def _front_matter(tokens: list[Token], lines: list[str], path: Path) -> tuple[di
         kind = type(meta).__name__
         raise LessonError(path, 2, f"front matter must be a mapping (key: value), not a {kind}")
     assert first.map is not None
-    return meta, first.map[1]
+    return meta, first.map[1], _key_lines(first.content)
 
 
 def _blocks(tokens: list[Token], lines: list[str], body_start: int, path: Path) -> list[Block]:

@@ -1,10 +1,11 @@
-"""The learning-rate explorer for the linear-regression lesson.
+"""The learning-rate explorer of the lesson that opens it.
 
-The learner picks a set of learning rates and a number of epochs; `core.explorer.Explorer`
-turns the choice into code that fits the syllabus's y = 2x + 1 once per rate. The code runs
+The lesson's front matter says what is fitted (`ExplorerSetup`, docs/authoring.md); the
+learner picks a set of learning rates and a number of epochs, and `core.explorer.Explorer`
+turns the choice into code that fits the lesson's model once per rate. The code runs
 in the screen's OWN worker session (never the lesson's namespace), in a thread worker so the
 UI stays live, and the loss curves of all rates come back as one log-scaled plot; a table
-gives the final a, b and loss per rate, with diverged rates marked.
+gives the final parameters and loss per rate, with diverged rates marked.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from autograd_tutor.core.explorer import RATES, Explorer, parse_finals
+from autograd_tutor.core.explorer import Explorer, parse_finals
+from autograd_tutor.core.lesson import ExplorerSetup
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
 from autograd_tutor.ui import keys
@@ -31,7 +33,11 @@ from autograd_tutor.ui.widgets.plot_view import PlotView
 # Seconds. 6 rates x 5000 epochs (the most Explorer allows) is 30,000 tiny steps: ~25 s on
 # a slow 2-core machine.
 RUN_TIMEOUT = 90.0
-FINALS_COLUMNS = (("lr", 6), ("final a", 11), ("final b", 11), ("final loss", 11), ("", 12))
+LR_WIDTH, VALUE_WIDTH, VERDICT_WIDTH = 6, 11, 12  # the finals table's columns
+NO_SETUP = (
+    "This lesson has no learning-rate explorer: its front matter sets none "
+    "(`explorer:`, docs/authoring.md)."
+)
 INTERRUPT_EVERY = 0.1  # seconds between interrupts of a run a newer one replaces
 
 
@@ -44,7 +50,8 @@ def _number(value: Any) -> str:
 
 
 class ExplorerScreen(Screen[None]):
-    """Loss curves for several learning rates. Construct with the app's WorkerHost."""
+    """Loss curves for several learning rates. Construct with the app's WorkerHost and the
+    lesson's explorer setup (None: the lesson has none, and the screen says so)."""
 
     class PlotArrived(Message):
         """A plot event from the running code (posted from the thread worker)."""
@@ -100,10 +107,10 @@ class ExplorerScreen(Screen[None]):
     }
     """
 
-    def __init__(self, host: WorkerHost, explorer: Explorer | None = None) -> None:
+    def __init__(self, host: WorkerHost, setup: ExplorerSetup | None) -> None:
         super().__init__()
         self.host = host
-        self.explorer = explorer or Explorer()
+        self.explorer = Explorer(setup) if setup is not None else None
         self.finals: dict[str, dict[str, Any]] = {}
         self.runs = 0  # completed runs: tests wait on it
         self.running = False
@@ -115,18 +122,18 @@ class ExplorerScreen(Screen[None]):
         self._closed = False
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "Fit y = 2x + 1 by gradient descent with several learning rates at once. "
-            "Too large a rate makes the loss explode; too small learns slowly.",
-            id="explorer-intro",
-        )
+        intro = self.explorer.setup.intro if self.explorer else NO_SETUP
+        yield Static(intro, id="explorer-intro", markup=False)
         yield Static(id="explorer-choice")
         yield PlotView(id="explorer-plot")
         table: DataTable[Any] = DataTable(id="explorer-finals", cursor_type="none")
         # Fixed widths: the table does not reflow when results arrive (and snapshots of
         # it do not depend on when the header was last repainted).
-        for label, width in FINALS_COLUMNS:
-            table.add_column(label, width=width)
+        names = self.explorer.param_names if self.explorer else ()
+        table.add_column("lr", width=LR_WIDTH)
+        for label in (*(f"final {name}" for name in names), "final loss"):
+            table.add_column(label, width=VALUE_WIDTH)
+        table.add_column("", width=VERDICT_WIDTH)
         # Not focusable: its own enter/arrow bindings would swallow the explorer's keys.
         table.can_focus = False
         yield table
@@ -134,6 +141,8 @@ class ExplorerScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        if self.explorer is None:
+            return
         self._show_choice()
         self.action_rerun()
 
@@ -150,23 +159,29 @@ class ExplorerScreen(Screen[None]):
     # -- keys --------------------------------------------------------------------------
 
     def action_step(self, direction: int) -> None:
-        self.explorer.step_rate(direction)
-        self._show_choice()
+        if self.explorer:
+            self.explorer.step_rate(direction)
+            self._show_choice()
 
     def action_toggle(self) -> None:
-        self.explorer.toggle()
-        self._show_choice()
+        if self.explorer:
+            self.explorer.toggle()
+            self._show_choice()
 
     def action_epochs(self, factor: float) -> None:
-        self.explorer.change_epochs(factor)
-        self._show_choice()
+        if self.explorer:
+            self.explorer.change_epochs(factor)
+            self._show_choice()
 
     def action_rerun(self) -> None:
+        explorer = self.explorer
+        if explorer is None:
+            return
         self.running = True
-        self._ran = (tuple(sorted(self.explorer.rates)), self.explorer.epochs)
-        self._status(f"running {len(self.explorer.rates)} rate(s) x {self.explorer.epochs} epochs…")
+        self._ran = (tuple(sorted(explorer.rates)), explorer.epochs)
+        self._status(f"running {len(explorer.rates)} rate(s) x {explorer.epochs} epochs…")
         self._show_choice()
-        self._run(self.explorer.code())
+        self._run(explorer.code())
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -263,6 +278,7 @@ class ExplorerScreen(Screen[None]):
     def _fill_table(self) -> None:
         table: DataTable[Any] = self.query_one("#explorer-finals", DataTable)
         table.clear()
+        names = self.explorer.param_names if self.explorer else ()
         for lr in sorted(self.finals, key=float):
             values = self.finals[lr]
             diverged = bool(values.get("diverged"))
@@ -274,17 +290,17 @@ class ExplorerScreen(Screen[None]):
             style = "red" if diverged else ""
             table.add_row(
                 Text(lr, style=style),
-                Text(_number(values.get("a")), style=style),
-                Text(_number(values.get("b")), style=style),
-                Text(_number(values.get("loss")), style=style),
+                *(Text(_number(values.get(name)), style=style) for name in (*names, "loss")),
                 verdict,
                 key=lr,
             )
 
     def _show_choice(self) -> None:
         ex = self.explorer
+        if ex is None:
+            return
         text = Text("rates: ")
-        for rate in sorted(set(RATES) | set(ex.rates) | {ex.cursor}):
+        for rate in sorted(set(ex.setup.rates) | set(ex.rates) | {ex.cursor}):
             chosen = rate in ex.rates
             label = f"{'●' if chosen else '○'} {rate:g}"
             style = "bold" if chosen else "dim"

@@ -282,7 +282,7 @@ class LessonScreen(Screen[None]):
 
     def action_explorer(self) -> None:
         # Its own session: the explorer never touches the lesson's namespace.
-        self.app.push_screen(ExplorerScreen(self.tutor.host))
+        self.app.push_screen(ExplorerScreen(self.tutor.host, self.state.lesson.explorer))
 
     # -- editing -----------------------------------------------------------------------
 
