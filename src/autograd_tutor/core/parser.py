@@ -75,7 +75,7 @@ def parse_text(text: str, path: Path) -> Lesson:
         raise LessonError(path, 1, "empty file: a lesson needs front matter with a title")
     lines = text.splitlines()
     tokens = _md.parse(text)
-    meta, body_start, key_lines = _front_matter(tokens, lines, path)
+    meta, body_start, yaml_text = _front_matter(tokens, lines, path)
     blocks = _blocks(tokens, lines, body_start, path)
     order, slug, lang = name_parts(path)
     title = meta.get("title")
@@ -91,7 +91,7 @@ def parse_text(text: str, path: Path) -> Lesson:
         summary=str(meta.get("summary", "")),
         meta=meta,
         blocks=blocks,
-        explorer=_explorer(meta, key_lines, path),
+        explorer=_explorer(meta, yaml_text, path),
     )
     _check_exercises(lesson)
     return lesson
@@ -103,11 +103,10 @@ def _as_order(value: Any, path: Path) -> int | None:
     raise LessonError(path, 2, f"`order` must be an integer, not {value!r}")
 
 
-def _explorer(
-    meta: dict, key_lines: dict[tuple[str, ...], int], path: Path
-) -> ExplorerSetup | None:
+def _explorer(meta: dict, yaml_text: str, path: Path) -> ExplorerSetup | None:
     if meta.get("explorer") is None:
         return None
+    key_lines = _key_lines(yaml_text)  # only now: most lessons have no explorer
 
     def line_of(*keys: str) -> int:
         return key_lines.get(("explorer", *keys)) or key_lines.get(("explorer",), 2)
@@ -126,15 +125,12 @@ def _key_lines(content: str) -> dict[tuple[str, ...], int]:
                 found[where] = key.start_mark.line + 2  # the content starts on line 2
                 walk(value, where)
 
-    walk(yaml.compose(content), ())
+    walk(yaml.compose(content, Loader=yaml.SafeLoader), ())
     return found
 
 
-def _front_matter(
-    tokens: list[Token], lines: list[str], path: Path
-) -> tuple[dict, int, dict[tuple[str, ...], int]]:
-    """The YAML mapping at the top, the 0-based line where the body starts, and the file
-    line of each of its keys."""
+def _front_matter(tokens: list[Token], lines: list[str], path: Path) -> tuple[dict, int, str]:
+    """The YAML mapping at the top, the 0-based line where the body starts, and its text."""
     first = tokens[0] if tokens else None
     if first is None or first.type != "front_matter":
         if lines and lines[0].strip() == "---":
@@ -153,7 +149,7 @@ def _front_matter(
         kind = type(meta).__name__
         raise LessonError(path, 2, f"front matter must be a mapping (key: value), not a {kind}")
     assert first.map is not None
-    return meta, first.map[1], _key_lines(first.content)
+    return meta, first.map[1], first.content
 
 
 def _blocks(tokens: list[Token], lines: list[str], body_start: int, path: Path) -> list[Block]:
