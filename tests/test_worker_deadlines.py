@@ -148,3 +148,12 @@ def test_a_lesson_goes_on_after_its_worker_stops_answering(
     after = run.run_cell(third)
     assert (after.status, after.value, after.fresh_session) == ("ok", "4", True)
     run.close()
+
+
+def test_a_closed_host_starts_no_other() -> None:
+    """After close(), asking for a session says so instead of starting a new host."""
+    host = WorkerHost()
+    host.close()
+    with pytest.raises(WorkerError, match="closed"):
+        host.new_session()
+    assert host._proc is None

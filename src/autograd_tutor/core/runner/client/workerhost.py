@@ -69,7 +69,7 @@ class WorkerHost:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - the host's stderr, kept for errors
 
     def start(self) -> None:
-        if self._proc is not None:
+        if self._proc is not None or self._closed:  # never a new host after close()
             return
         _undumpable()
         mine, theirs = socket.socketpair()
@@ -95,6 +95,11 @@ class WorkerHost:
         self.start()
         with self._lock:
             if self._ready is None:
+                if self._closed:
+                    raise WorkerError("the worker host is closed")
+                # Another thread may have abandoned a stuck host since start() above saw it
+                # running: start its successor here, under the lock, so one is started.
+                self.start()
                 assert self._control is not None
                 try:
                     reply = protocol.recv(self._control, time.monotonic() + deadlines.READY_SECONDS)
