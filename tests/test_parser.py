@@ -109,10 +109,27 @@ def test_front_matter_overrides_file_name(tmp_path: Path) -> None:
     assert (lesson.id, lesson.order, lesson.lang) == ("other", 7, "zh")
 
 
+def test_front_matter_is_optional(tmp_path: Path) -> None:
+    # Was an error ("missing front matter") until issue 14: a tutorial as people have it.
+    lesson = parse_file(write(tmp_path, "Intro.\n\n# Hi there\n\n```python\nx = 1\n```\n"))
+    assert (lesson.title, lesson.cells[0].line) == ("Hi there", 6)
+    nameless = tmp_path / "02-my_tutorial.md"
+    nameless.write_text("```python\nx = 1\n```\n")
+    assert parse_file(nameless).title == "my tutorial"
+
+
+def test_jupytext_header_is_accepted(tmp_path: Path) -> None:
+    text = (
+        "---\njupyter:\n  jupytext:\n    text_representation:\n      extension: .md\n"
+        "  kernelspec:\n    name: python3\n---\n\n# Autograd\n\n```python\nx = 1\n```\n"
+    )
+    lesson = parse_file(write(tmp_path, text))
+    assert (lesson.title, lesson.cells[0].line) == ("Autograd", 13)
+
+
 BAD = [
     ("empty", "", 1, "empty file"),
     ("blank", "\n  \n", 1, "empty file"),
-    ("no front matter", "# Hi\n", 1, "missing front matter"),
     ("unclosed front matter", "---\ntitle: x\n# Hi\n", 1, "front matter is not closed"),
     ("invalid yaml", "---\ntitle: x\nsummary: [a\nother: 1\n---\n", 4, "invalid YAML"),
     ("not a mapping", "---\n- a\n- b\n---\n", 2, "must be a mapping"),

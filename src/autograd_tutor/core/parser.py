@@ -1,4 +1,4 @@
-"""Parse a lesson file (Markdown + YAML front matter) into a `Lesson`.
+"""Parse a lesson file (Markdown, with or without YAML front matter) into a `Lesson`.
 
 markdown-it-py gives CommonMark block tokens with line maps, so fences inside lists,
 indented code and unclosed blocks are found the way every Markdown renderer finds them;
@@ -52,8 +52,10 @@ def read_text(path: Path) -> str:
 
 
 def name_parts(path: Path) -> tuple[int | None, str, str | None]:
-    """`01-tensors.en.md` -> (1, "tensors", "en")."""
-    stem = path.name.removesuffix(".md")
+    """`01-tensors.en.md` -> (1, "tensors", "en"); `.ipynb` and `.py` lessons alike."""
+    stem = path.name
+    for suffix in (".md", ".ipynb", ".py"):
+        stem = stem.removesuffix(suffix)
     lang = None
     base, dot, suffix = stem.rpartition(".")
     if dot and suffix in LANGUAGES:
@@ -67,18 +69,26 @@ def name_parts(path: Path) -> tuple[int | None, str, str | None]:
 
 def parse_file(path: Path | str) -> Lesson:
     path = Path(path)
+    if path.suffix in (".ipynb", ".py"):
+        # Lazily: jupytext costs ~0.3 s to import, and most lessons are Markdown.
+        from autograd_tutor.core.notebooks import parse_notebook
+
+        return parse_notebook(path)
     return parse_text(read_text(path), path)
 
 
 def parse_text(text: str, path: Path) -> Lesson:
     if not text.strip():
-        raise LessonError(path, 1, "empty file: a lesson needs front matter with a title")
+        raise LessonError(path, 1, "empty file: a lesson needs a title and cells")
     lines = text.splitlines()
     tokens = _md.parse(text)
     meta, body_start, yaml_text = _front_matter(tokens, lines, path)
     blocks = _blocks(tokens, lines, body_start, path)
     order, slug, lang = name_parts(path)
     title = meta.get("title")
+    if title is None and (not body_start or _is_jupytext_header(meta)):
+        # A tutorial as people have it: no front matter, or only jupytext's own header.
+        title = _first_heading(tokens) or slug.replace("-", " ").replace("_", " ")
     if not isinstance(title, str) or not title.strip():
         where = 2 if body_start else 1
         raise LessonError(path, where, "front matter needs a `title` (a non-empty string)")
@@ -95,6 +105,19 @@ def parse_text(text: str, path: Path) -> Lesson:
     )
     _check_exercises(lesson)
     return lesson
+
+
+def _is_jupytext_header(meta: dict) -> bool:
+    """`jupyter:` with `jupytext:` or `kernelspec:` under it: what `jupytext --to md` writes."""
+    jupyter = meta.get("jupyter")
+    return isinstance(jupyter, dict) and bool({"jupytext", "kernelspec"} & set(jupyter))
+
+
+def _first_heading(tokens: list[Token]) -> str | None:
+    for at, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.level == 0 and at + 1 < len(tokens):
+            return tokens[at + 1].content.strip() or None
+    return None
 
 
 def _as_order(value: Any, path: Path) -> int | None:
@@ -135,7 +158,7 @@ def _front_matter(tokens: list[Token], lines: list[str], path: Path) -> tuple[di
     if first is None or first.type != "front_matter":
         if lines and lines[0].strip() == "---":
             raise LessonError(path, 1, "front matter is not closed: add a `---` line after it")
-        raise LessonError(path, 1, "missing front matter: start with `---`, `title: ...`, `---`")
+        return {}, 0, ""  # optional: the title comes from the first heading or the name
     try:
         meta = yaml.safe_load(first.content)
     except yaml.YAMLError as exc:
