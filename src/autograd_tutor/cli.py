@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 COMMANDS = ("open", "run", "check", "new", "sandbox")
 EPILOG = """commands:
   (none) [PATH]          open the tutor on the shipped lessons, or on PATH (a folder or a lesson)
-  run PATH               run every cell of one lesson, as the app does
+  run PATH               run every cell of one lesson (.md, .ipynb or .py), as the app does
   check [PATH...]        validate and run lessons like a test suite (default: the shipped ones)
   new TITLE              write a new lesson file to start from
   sandbox                show which protections this machine gives the cells
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="validate and run lessons like a test suite")
     chk.add_argument("paths", nargs="*", type=Path)
+    chk.add_argument(
+        "--compare-outputs",
+        action="store_true",
+        help="a notebook's saved text outputs must match this machine's (as nbval)",
+    )
     chk.add_argument(
         "--timeout",
         type=float,
@@ -113,7 +118,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     except LessonError as err:
         print(err, file=sys.stderr)
         return 2
-    out = print_json if args.json else print_human
+
+    def out(result: CellResult) -> None:
+        # A notebook's lesson lines are no lines of its file: say its cell (`cell 4:1`).
+        place = lesson.place(result.line)
+        if args.json:
+            print_json(result, place)
+        else:
+            print_human(result, place)
+
     if not args.json:
         print(f"{lesson.title} — {lesson.path}")
 
@@ -131,15 +144,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def print_json(result: CellResult) -> None:
-    print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+def print_json(result: CellResult, place: str = "") -> None:
+    record = result.to_json()
+    if place:
+        record["place"] = place
+    print(json.dumps(record, ensure_ascii=False), flush=True)
 
 
-def print_human(result: CellResult) -> None:
+def print_human(result: CellResult, place: str = "") -> None:
     mark = "✓" if result.expected else "✗"
     extra = f" · {result.role} {result.exercise or ''}" if result.role != "code" else ""
+    where = f"notebook {place.partition(':')[0]}" if place else f"line {result.line}"
     print(
-        f"\n{mark} cell {result.index + 1} · line {result.line}{extra} · {result.status}"
+        f"\n{mark} cell {result.index + 1} · {where}{extra} · {result.status}"
         f" ({result.seconds:.3f} s)"
     )
     if result.fresh_session:
@@ -195,7 +212,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{'FAIL' if problems else 'ok  '} {lesson.path}", flush=True)
 
     with WorkerHost() as host:
-        report = check(paths, host, timeout=args.timeout, on_lesson=progress)
+        report = check(
+            paths,
+            host,
+            timeout=args.timeout,
+            on_lesson=progress,
+            compare_outputs=args.compare_outputs,
+        )
     for problem in report.problems:
         print(problem)
     print(report.summary())

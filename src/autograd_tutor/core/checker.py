@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograd_tutor.core.lesson import Lesson
 from autograd_tutor.core.lessonrun import run_lesson
 from autograd_tutor.core.library import Entry, load
+from autograd_tutor.core.outputs import output_problems
 from autograd_tutor.core.results import CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
 from autograd_tutor.core.zhstyle import glossary_for
@@ -92,7 +93,7 @@ def cell_problems(lesson: Lesson, results: list[CellResult], solved: bool) -> li
 
 
 def lesson_problems(
-    host: WorkerHost, lesson: Lesson, timeout: float
+    host: WorkerHost, lesson: Lesson, timeout: float, compare_outputs: bool = False
 ) -> tuple[int, list[LessonProblem]]:
     problems: list[LessonProblem] = []
     for exercise in lesson.exercises:
@@ -106,10 +107,19 @@ def lesson_problems(
             )
     results = run_lesson(host, lesson, timeout=timeout)
     problems += cell_problems(lesson, results, solved=False)
+    if compare_outputs:
+        problems += output_problems(lesson, results)
     if any(e.solution for e in lesson.exercises):
         solved = run_lesson(host, lesson, timeout=timeout, solved=True)
         problems += [p for p in cell_problems(lesson, solved, solved=True) if p not in problems]
-    return len(results), problems
+    return len(results), [placed_problem(lesson, p) for p in problems]
+
+
+def placed_problem(lesson: Lesson, problem: LessonProblem) -> LessonProblem:
+    """`nb.ipynb:cell 4:2: ...` for a notebook's lesson line (see `NotebookPlaces`)."""
+    if problem.path != lesson.path or problem.place:
+        return problem
+    return replace(problem, place=lesson.place(problem.line))
 
 
 def translation_problems(entry: Entry) -> list[LessonProblem]:
@@ -162,19 +172,23 @@ def check(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     on_lesson: Callable[[Lesson, list[LessonProblem]], None] | None = None,
+    compare_outputs: bool = False,
 ) -> Report:
+    """`compare_outputs`: a notebook's saved text outputs must be what its cells print here."""
     report = Report()
     entries = load(paths)
     lessons: list[Lesson] = []
     for entry in entries:
         for err in entry.broken:
             report.unreadable += 1
-            report.problems.append(LessonProblem(err.path, err.line, err.message))
+            report.problems.append(LessonProblem(err.path, err.line, err.message, err.place))
         report.problems += translation_problems(entry) if len(entry.versions) > 1 else []
         lessons += entry.versions.values()
     workers = max(1, min(len(lessons), os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda lesson: lesson_problems(host, lesson, timeout), lessons)
+        results = pool.map(
+            lambda lesson: lesson_problems(host, lesson, timeout, compare_outputs), lessons
+        )
         for lesson, (cells, problems) in zip(lessons, results):
             report.lessons += 1
             report.cells += cells

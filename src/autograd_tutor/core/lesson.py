@@ -16,11 +16,14 @@ CellRole = Literal["code", "exercise", "check", "solution"]
 class LessonError(Exception):
     """A lesson file that cannot be used, with the place to fix it."""
 
-    def __init__(self, path: Path | str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+    def __init__(self, path: Path | str, line: int, message: str, place: str = "") -> None:
+        # `place`: where an author finds `line` when it is no line of the file (a .ipynb's
+        # "cell 4:2"); written instead of the line.
+        super().__init__(f"{path}:{place or line}: {message}")
         self.path = Path(path)
         self.line = line
         self.message = message
+        self.place = place
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,25 @@ class Exercise:
     hints: tuple[Hint, ...]
 
 
+@dataclass(frozen=True)
+class NotebookPlaces:
+    """Where a `.ipynb` lesson's lines are in the notebook. Its lessons lines are those of
+    jupytext's Markdown of it (no line of the JSON file means anything to its author), so
+    each is shown as the notebook's cell number (1-based, among all cells, as Jupyter
+    lists them) and the line in that cell: `cell 4:2`."""
+
+    cells: tuple[tuple[int, int, int], ...]  # (lesson line of the first code line, count, N)
+
+    def place(self, line: int) -> str:
+        for first, count, number in self.cells:
+            if first <= line < first + max(count, 1):
+                return f"cell {number}:{line - first + 1}"
+        return ""
+
+    def cell_number(self, line: int) -> int | None:
+        return next((n for first, _, n in self.cells if first == line), None)
+
+
 @dataclass
 class Lesson:
     path: Path
@@ -109,6 +131,11 @@ class Lesson:
     meta: dict[str, Any]
     blocks: list[Block]
     explorer: ExplorerSetup | None = None  # front matter `explorer:`; None: the lesson has none
+    places: NotebookPlaces | None = None  # a .ipynb's cells; None: lines are the file's lines
+
+    def place(self, line: int) -> str:
+        """Where the author finds a lesson line: "" when it is a line of the file itself."""
+        return self.places.place(line) if self.places is not None else ""
 
     @property
     def cells(self) -> list[CodeCell]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,21 @@ def explained(outcome: CellOutcome, code: str, lesson: Lesson) -> CellOutcome:
         problem = LessonProblem(err.path, err.line, err.message)
         return replace(outcome, problems=(*outcome.problems, problem))
     return replace(outcome, error=error, warnings=warnings)
+
+
+def placed(outcome: CellOutcome, lesson: Lesson) -> CellOutcome:
+    """A `.ipynb` lesson's traceback with `cell N, line L` for the lines of jupytext's
+    Markdown it ran under (see `NotebookPlaces`); any other lesson's, as it is."""
+    error = outcome.error
+    if lesson.places is None or error is None:
+        return outcome
+    frame = re.compile(rf'(File "{re.escape(str(lesson.path))}", )line (\d+)')
+
+    def where(match: re.Match[str]) -> str:
+        cell, _, line = lesson.place(int(match.group(2))).partition(":")
+        return f"{match.group(1)}{cell}, line {line}" if cell else match.group(0)
+
+    return replace(outcome, error=replace(error, traceback=frame.sub(where, error.traceback)))
 
 
 def is_expected(cell: CodeCell, status: str) -> bool:
@@ -113,7 +129,8 @@ class LessonRun:
             timeout=timeout,
             on_event=on_event,
         )
-        return cell_result(cell, explained(outcome, source, self.lesson), fresh)
+        outcome = placed(explained(outcome, source, self.lesson), self.lesson)
+        return cell_result(cell, outcome, fresh)
 
     def close(self) -> None:
         if self.session is not None:

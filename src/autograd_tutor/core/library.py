@@ -18,10 +18,30 @@ def shipped_lessons() -> Path:
     return here.parent.parent / "lessons"
 
 
+SUFFIXES = (".md", ".ipynb", ".py")
+# What a folder's .py file must hold to be listed as a lesson: a plain module beside the
+# lessons (a helper, a conftest) is not one. A path given as such is opened whatever it is.
+_SCRIPT_MARKS = ("# %%", "jupytext", "# +\n", "#" * 20)
+
+
 def lesson_files(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.rglob("*.md") if p.is_file() and not p.name.lower().startswith("readme")
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SUFFIXES
+        and p.is_file()
+        and not p.name.lower().startswith("readme")
+        and ".ipynb_checkpoints" not in p.parts  # Jupyter's autosaves of the same notebooks
+        and (p.suffix != ".py" or _is_script_lesson(p))
     )
+
+
+def _is_script_lesson(path: Path) -> bool:
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:20_000]
+    except OSError:
+        return False
+    return any(mark in head for mark in _SCRIPT_MARKS)
 
 
 @dataclass

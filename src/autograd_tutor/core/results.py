@@ -138,9 +138,10 @@ class LessonProblem:
     path: Path
     line: int
     message: str
+    place: str = ""  # a .ipynb's "cell 4:2", written instead of the line (NotebookPlaces)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.place or self.line}: {self.message}"
 
 
 @dataclass(frozen=True, kw_only=True)

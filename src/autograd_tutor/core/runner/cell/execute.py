@@ -14,8 +14,11 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
+
+from autograd_tutor.core.runner.cell.magics import Shell, has_ipython_syntax, transform
 
 MAX_REPR = 10_000
 MAX_WARNINGS = 20
@@ -34,6 +37,9 @@ class CellRunner:
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        # What IPython's transformer writes for magics and `!cmd` calls (magics.py).
+        shell = Shell(self.namespace, self._compiled_call)
+        self.namespace["get_ipython"] = lambda: shell
         builtins.input = _no_input
         # Lesson lines already run, per file, so tracebacks can show every cell's source.
         self._lines: dict[str, dict[int, str]] = {}
@@ -88,7 +94,19 @@ class CellRunner:
             _edited_syntax_line(exc, code, filename, line)
             outcome["error"] = describe_error(exc, filename)
 
+    def _compiled_call(self, code: str, filename: str, line: int) -> Callable[[], Any]:
+        body, last = self._compile(code, filename, line)
+
+        def call() -> Any:
+            exec(body, self.namespace)
+            return eval(last, self.namespace) if last is not None else None
+
+        return call
+
     def _compile(self, code: str, filename: str, line: int) -> tuple[CodeType, CodeType | None]:
+        if has_ipython_syntax(code):
+            # One line for one line: the lesson lines below stay those of the cell.
+            code = transform(code)
         # Blank lines in front put every statement on its lesson line.
         tree = ast.parse("\n" * (line - 1) + code, filename, "exec")
         last = None
