@@ -15,6 +15,7 @@ import pytest
 
 from autograd_tutor.core.results import CellOutcome, CellWarning
 from autograd_tutor.core.runner.client import Session, WorkerHost
+from autograd_tutor.core.runner.client.workerhost import MAX_SPARES
 
 LESSON = "/lessons/demo.md"
 
@@ -247,3 +248,16 @@ def alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_spares_are_kept_for_the_last_settings_only(worker_host: WorkerHost, tmp_path) -> None:
+    """Every lesson folder has settings of its own: a long-lived host (the app's, the test
+    suite's) keeps spares for the last few, not one relay and cell process per folder ever."""
+    for i in range(MAX_SPARES + 3):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        worker_host.new_session(read_paths=[folder]).close()
+    spares = list(worker_host._spares.values())
+    assert len(spares) <= MAX_SPARES
+    for pending in spares:
+        pending.result(timeout=60)  # the kept ones still come

@@ -41,6 +41,9 @@ def _matplotlib_cache() -> Path:
     return path
 
 
+MAX_SPARES = 4  # spare sessions kept, one per settings, for the settings used last
+
+
 def _close_result(pending: Future[Session]) -> None:
     try:
         pending.result().close()
@@ -136,6 +139,11 @@ class WorkerHost:
             with self._spare_lock:
                 if not self._closed:
                     self._spares[key] = self._pool.submit(self._fork_session, settings)
+                # Only the settings asked for last: each spare is a relay and a cell process
+                # with open sockets, and every lesson folder has settings of its own.
+                while len(self._spares) > MAX_SPARES:
+                    oldest = next(iter(self._spares))
+                    self._spares.pop(oldest).add_done_callback(_close_result)
         return session
 
     def sandbox_report(self) -> SandboxReport:
