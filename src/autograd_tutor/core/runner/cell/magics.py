@@ -91,7 +91,8 @@ class Shell:
         if name == "time":
             return _time(self.compile_code(line, filename, lineno))
         if name == "timeit":
-            return _timeit(self.compile_code(line, filename, lineno))
+            options, statement = timeit_options(line)
+            return _timeit(self.compile_code(statement, filename, lineno), **options)
         if name in ("pinfo", "pinfo2"):
             return self._pinfo(line, filename, lineno, full=name == "pinfo2")
         return self._other(name, line)
@@ -102,7 +103,8 @@ class Shell:
         if name == "time":
             return _time(self.compile_code(body, filename, lineno + 1))
         if name == "timeit":
-            return _timeit(self.compile_code(body, filename, lineno + 1))
+            options, _ = timeit_options(line)
+            return _timeit(self.compile_code(body, filename, lineno + 1), **options)
         return self._other(name, line, cell=True)
 
     def system(self, cmd: str) -> None:
@@ -152,15 +154,33 @@ def _time(run: Callable[[], Any]) -> Any:
         print(f"CPU times: total: {_span(cpu)}\nWall time: {_span(wall)}")
 
 
-def _timeit(run: Callable[[], Any], repeat: int = 7, target: float = 0.02) -> None:
-    """IPython's report; loops grow by ten until one run takes `target` seconds, so a
-    slow statement is timed few times and the cell stays within its timeout."""
-    number = 1
-    while True:
+def timeit_options(line: str) -> tuple[dict[str, int], str]:
+    """`-n N` (loops) and `-r R` (runs) of `%timeit -n 10 -r 3 stmt`; others (-q, -o, -p)
+    are taken and ignored. Answers the options and the statement."""
+    words = line.split()
+    options: dict[str, int] = {}
+    while words and words[0].startswith("-") and len(words[0]) > 1 and words[0][1].isalpha():
+        flag, value = words[0][1], words[0][2:]
+        words.pop(0)
+        if flag in "nrp" and not value and words:
+            value = words.pop(0)
+        if flag in "nr" and value.isdigit() and int(value) > 0:
+            options["number" if flag == "n" else "repeat"] = int(value)
+    return options, " ".join(words) if options or words != line.split() else line
+
+
+def _timeit(run: Callable[[], Any], repeat: int = 7, number: int = 0, target: float = 0.02) -> None:
+    """IPython's report; without `-n`, loops grow by ten until one run takes `target`
+    seconds, so a slow statement is timed few times and the cell stays within its timeout."""
+    if number:
         took = _loop(run, number)
-        if took >= target or number >= 10**6:
-            break
-        number *= 10
+    else:
+        number = 1
+        while True:
+            took = _loop(run, number)
+            if took >= target or number >= 10**6:
+                break
+            number *= 10
     times = [took / number] + [_loop(run, number) / number for _ in range(repeat - 1)]
     mean = sum(times) / len(times)
     std = math.sqrt(sum((t - mean) ** 2 for t in times) / len(times))
