@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from IPython.core.inputtransformer2 import TransformerManager
-
 SHELL_MESSAGE = "shell commands do not run in the tutor's sandbox"
 # Magics that start a process or install packages: the sandbox has no network and no
 # programs to run, and installing into the tutor's environment is not a cell's business.
@@ -29,7 +27,7 @@ SHELL_MAGICS = frozenset(_SHELL.split())
 KNOWN = "%matplotlib, %time, %timeit, %%time, %%timeit and obj?"
 _ASSIGNED = ("=!", "= !", "=%", "= %")
 
-_manager = TransformerManager()
+_manager: Any = None  # IPython's TransformerManager, made on the first cell that needs it
 
 # Compiles `code` under lesson lines (file, first line) into a call that runs it in the
 # session's namespace and answers its last expression's value: compiled once, so %timeit
@@ -63,6 +61,11 @@ def has_ipython_syntax(code: str) -> bool:
 def transform(code: str) -> str:
     """The cell as plain Python (IPython's transformer), or itself when it has no IPython
     syntax or cannot be tokenized (then compiling it gives the learner the SyntaxError)."""
+    global _manager
+    if _manager is None:
+        from IPython.core.inputtransformer2 import TransformerManager  # warmed: warmup.py
+
+        _manager = TransformerManager()
     try:
         out = _manager.transform_cell(code)
     except Exception:  # noqa: BLE001 - e.g. an unterminated string: Python's error says it best

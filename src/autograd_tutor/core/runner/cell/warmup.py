@@ -8,6 +8,10 @@ from __future__ import annotations
 
 SLOW_IMPORTS = (
     "matplotlib.pyplot",
+    # IPython's input transformer, for cells with magics (magics.py): ~140 ms after torch
+    # alone, ~40 ms after matplotlib (they share dependencies), so it comes second. Not
+    # preloaded: the host's `ready` (the first cell of every lesson) would wait for it.
+    "IPython.core.inputtransformer2",
     # Imported lazily by the first backward() given a gradient tensor (pulls in sympy):
     # ~0.6 s that would otherwise land on a learner's cell.
     "torch.fx.experimental.symbolic_shapes",
