@@ -137,6 +137,8 @@ def test_every_format_runs_with_its_magics(tmp_path: Path, form: str) -> None:
         assert error["place"] == "cell 11:1"
         assert 'File "' in error["error"]["traceback"]
         assert "cell 11, line 2, in <module>" in error["error"]["traceback"]
+        checked = cli("check", path).stdout
+        assert f"{path}:cell 11:2: cell 11 raised ZeroDivisionError: division by zero" in checked
     else:
         assert error["error"]["line"] == line_in(path, "z / 0")  # the script's own line
         assert f'{path.name}", line {line_in(path, "z / 0")},' in error["error"]["traceback"]

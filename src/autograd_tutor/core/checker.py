@@ -60,7 +60,10 @@ def cell_problems(lesson: Lesson, results: list[CellResult], solved: bool) -> li
         problems += [p for p in result.problems if p not in problems]
         cell = cells[result.index]
         line = (result.error.line if result.error else None) or result.line
-        where = f"cell {cell.index + 1}" + (" (with the reference solutions)" if solved else "")
+        # A notebook's cells are numbered as Jupyter lists them (all cells), others' as code.
+        number = lesson.places.cell_number(cell.line) if lesson.places else None
+        where = f"cell {number or cell.index + 1}"
+        where += " (with the reference solutions)" if solved else ""
         if cell.role == "check":
             if solved and result.status != "ok":
                 problems.append(
