@@ -65,6 +65,9 @@ print(x.grad)
 # !ls -l
 
 ######################################################################
+# An RST section: its underline is no Markdown fence
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+#
 # An error, and a plot.
 
 z = 1

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from nbformat import NotebookNode
 
 from autograd_tutor.core.lesson import (
@@ -35,6 +37,7 @@ SUFFIXES = (".ipynb", ".py")
 NBFORMAT = 4  # what nbformat reads without conversion; Jupyter has written it since 2015
 
 _SPHINX_RULE = re.compile(r"^#{20,}\s*$", re.MULTILINE)  # sphinx-gallery's text-block rule
+_md = MarkdownIt("commonmark")
 _DOCSTRING = re.compile(r"^\s*[rRuU]?(\"\"\"|''')")
 
 
@@ -45,6 +48,9 @@ def parse_notebook(path: Path) -> Lesson:
     else:
         notebook = jupytext.reads(text, fmt=py_format(text))
         _drop_added_matplotlib(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _stray_fences_escaped(cell.source)
     notebook.metadata = {}  # a notebook's metadata is not our front matter: no header but jupytext's
     markdown = jupytext.writes(notebook, fmt="md")
     code = [(n, c) for n, c in enumerate(notebook.cells, 1) if c.cell_type == "code"]
@@ -91,6 +97,31 @@ def _drop_added_matplotlib(notebook: NotebookNode) -> None:
     added = cells and cells[0].cell_type == "code" and cells[0].source == "%matplotlib inline"
     if added and form.get("format_name") == "sphinx":
         del cells[0]
+
+
+def _stray_fences_escaped(text: str) -> str:
+    """A Markdown cell with its unclosed fences escaped (`\\~~~~`). Each cell of a notebook
+    is rendered alone; in one Markdown file an RST section underline (`~~~~~~` under a
+    title, common in sphinx-gallery text) would open a fence that swallows every cell
+    after it."""
+    for _ in range(text.count("\n") + 1):
+        lines = text.splitlines()
+        stray = next((tok for tok in _md.parse(text) if _unclosed(tok, lines)), None)
+        if stray is None:
+            return text
+        start = stray.map[0]  # type: ignore[index]
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        lines[start] = lines[start][:indent] + "\\" + lines[start][indent:]
+        text = "\n".join(lines)
+    return text
+
+
+def _unclosed(tok: Token, lines: list[str]) -> bool:
+    if tok.type != "fence" or tok.map is None:
+        return False
+    start, end = tok.map
+    closing = lines[end - 1].strip() if end - 1 > start else ""
+    return not (closing.startswith(tok.markup) and set(closing) == {tok.markup[0]})
 
 
 def _line_of(text: str, needle: str) -> int:
