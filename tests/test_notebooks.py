@@ -249,3 +249,25 @@ def test_lesson_lines_stay_right_after_the_transform() -> None:
     assert 'File "lesson.md", line 43' in cell_magic["error"]["traceback"]
     plain = runner.run("a = 5 % 3  # not a magic!\na != 1", "lesson.md", 1)
     assert (plain["status"], plain["value"]) == ("ok", "True")
+
+
+def test_a_notebooks_cells_and_their_places(tmp_path: Path) -> None:
+    from autograd_tutor.core.parser import parse_file
+
+    cells = [
+        new_markdown_cell("Intro, with an example to read:\n\n```python\nnot_a_cell()\n```"),
+        new_code_cell("!ls", metadata={"tags": ["raises-exception"]}),
+        new_markdown_cell("# A heading"),
+        new_code_cell("x = 1\ny = 2"),
+    ]
+    path = tmp_path / "02-example.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    lesson = parse_file(path)
+    assert lesson.title == "A heading" and lesson.order == 2
+    assert [(c.index, c.source, c.raises) for c in lesson.cells] == [
+        (0, "!ls", True),
+        (1, "x = 1\ny = 2", False),
+    ]
+    second = lesson.cells[1]
+    assert (lesson.place(second.line), lesson.place(second.line + 1)) == ("cell 4:1", "cell 4:2")
+    assert "not_a_cell()" in lesson.blocks[0].text  # type: ignore[union-attr]

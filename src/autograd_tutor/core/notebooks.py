@@ -25,7 +25,6 @@ from nbformat import NotebookNode
 from autograd_tutor.core.lesson import (
     Block,
     CodeCell,
-    Hint,
     Lesson,
     LessonError,
     NotebookPlaces,
@@ -155,15 +154,25 @@ def _rebuilt(lesson: Lesson, kept: dict[int, CodeCell], line_of: Any) -> list[Bl
     """The lesson's blocks with its cells renumbered and placed; stray fences made prose."""
     blocks: list[Block] = []
     index = 0
+
+    def prose(text: str, line: int) -> None:
+        last = blocks[-1] if blocks else None
+        if isinstance(last, Prose):  # one run of prose, as the Markdown cell was
+            blocks[-1] = replace(last, text=f"{last.text}\n\n{text}")
+        else:
+            blocks.append(Prose(text, line))
+
     for block in lesson.blocks:
         if isinstance(block, CodeCell):
             cell = kept.get(block.index)
             if cell is None:
-                blocks.append(Prose(f"```python\n{block.source}\n```", line_of(block.line - 1)))
+                prose(f"```python\n{block.source}\n```", line_of(block.line - 1))
                 continue
             blocks.append(replace(cell, index=index))
             index += 1
-        elif isinstance(block, (Prose, Hint)):
+        elif isinstance(block, Prose):
+            prose(block.text, line_of(block.line))
+        else:
             blocks.append(replace(block, line=line_of(block.line)))
     return blocks
 
