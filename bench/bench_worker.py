@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_worker.py [--quick]
 
 Targets (docs: issue "A sandboxed, warm PyTorch worker"):
-  fresh session <= 30 ms median; trivial round trip <= 1 ms and >= 4x faster than a
+  fresh session <= 10 ms median with the spare ready, <= 50 ms cold (issue 10); trivial round trip <= 1 ms and >= 4x faster than a
   Jupyter kernel; <= 20 MB private memory per extra live session; `run` adds <= 5 ms per
   cell; first cell's result <= 0.3 s after a bare `import torch` would have finished.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 from autograd_tutor.core.runner.client import WorkerHost
 
 PY = sys.executable
+WARM_UP_QUIET = 8.0  # seconds of quiet in which the host finishes its idle warm-up
 rows: list[tuple[str, str, str, str, str]] = []
 
 
@@ -188,13 +189,19 @@ def main() -> None:
             time.sleep(0.1)  # a learner does not restart ten times a second: let the spare refill
             return elapsed
 
+        # A learner restarts while reading, seconds after the app started: by then the host
+        # has done its idle warm-up (cell/warmup.py, one import per quiet second) and every
+        # spare it forks has the slow imports. Give it that quiet time once.
+        new_session_now = host.new_session()
+        new_session_now.close()
+        time.sleep(WARM_UP_QUIET)
         fresh = median_of(lambda: fresh_session(host), 10 if quick else 30)
         row(
             "fresh session + first cell (spare ready)",
             f"{fresh * 1e3:.1f} ms",
             f"spawn + import torch {bare * 1e3:.0f} ms",
             f"{bare / fresh:.0f}x faster",
-            "<= 30 ms",
+            "<= 10 ms",
         )
         with WorkerHost(keep_spare=False) as cold_host:
             cold_host.wait_ready()
@@ -204,7 +211,7 @@ def main() -> None:
             f"{cold * 1e3:.1f} ms",
             f"spawn + import torch {bare * 1e3:.0f} ms",
             f"{bare / cold:.0f}x faster",
-            "<= 30 ms",
+            "<= 50 ms",
         )
 
         extra = [host.new_session() for _ in range(10)]

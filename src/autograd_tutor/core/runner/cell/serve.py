@@ -55,7 +55,7 @@ def serve(channel: socket.socket) -> None:
         # finish the slow imports the host may not have had when it forked us.
         from autograd_tutor.core.runner.cell.warmup import warm_extras
 
-        warm_extras()
+        warm_extras(wanted=lambda: bool(select.select([channel], [], [], 0)[0]))
     while True:
         try:
             request = protocol.recv(channel)

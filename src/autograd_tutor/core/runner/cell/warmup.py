@@ -6,6 +6,9 @@ is waiting for yet finishes whatever the host had not done when it forked.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 SLOW_IMPORTS = (
     "matplotlib.pyplot",
     # IPython's input transformer, for cells with magics (magics.py): ~140 ms after torch
@@ -27,7 +30,12 @@ def warm_one(module: str) -> None:
         pass
 
 
-def warm_extras() -> None:
-    """All slow imports at once (the cell process, when nobody is waiting for it)."""
+def warm_extras(wanted: Callable[[], bool] = lambda: False) -> None:
+    """The slow imports the host had not done when it forked us, one at a time, stopping as
+    soon as `wanted()` says a request is waiting: an import cannot be cut short, so a
+    learner who takes this session waits at most for the one under way."""
     for module in SLOW_IMPORTS:
-        warm_one(module)
+        if wanted():
+            return
+        if module not in sys.modules:
+            warm_one(module)
