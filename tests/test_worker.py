@@ -133,19 +133,30 @@ def test_stuck_native_call_is_killed(worker_host: WorkerHost) -> None:
 
 def test_interrupt_inside_no_grad_keeps_recording_on(session: Session) -> None:
     # Interrupt many times at random points of a no_grad-heavy loop: recording must survive.
+    # The clock starts when the cell says it runs: on a loaded machine an interrupt timed from
+    # the request could arrive before the cell does, and be (rightly) dropped.
     for delay in (0.05, 0.11, 0.17, 0.23):
-        threading.Timer(delay, session.interrupt).start()
-        run(
+        timers: list[threading.Timer] = []
+
+        def interrupt_later(event: dict, delay: float = delay, timers: list = timers) -> None:
+            if event.get("ev") == "stream" and not timers:
+                timers.append(threading.Timer(delay, session.interrupt))
+                timers[0].start()
+
+        result = run(
             session,
             """
             import torch
             w = torch.ones(3, requires_grad=True)
+            print("looping", flush=True)
             while True:
                 with torch.no_grad():
                     w.mul_(1.0)
         """,
             timeout=20,
+            on_event=interrupt_later,
         )
+        assert result.error is not None and result.error.type == "KeyboardInterrupt"
         assert run(session, "torch.is_grad_enabled()").value == "True"
 
 
