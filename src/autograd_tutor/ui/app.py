@@ -256,8 +256,11 @@ class TutorApp(App[int]):
         event, view = message.event, state.view
         if isinstance(event, CellStarted):
             state.cell_started(event.index, event.live)
+            # Most cells finish within a millisecond or two: painting "running" first would
+            # cost a frame, and Textual's frame rate then holds the output back a whole
+            # frame period. A cell still running after this short wait is painted then.
             if view is not None:
-                view.repaint_cell(event.index)
+                view.paint_if_busy_soon(event.index)
         elif isinstance(event, CellFinished):
             self._cell_finished(state, event)
         elif isinstance(event, TensorsUpdated):

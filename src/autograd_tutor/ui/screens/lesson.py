@@ -27,6 +27,7 @@ from autograd_tutor.ui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from autograd_tutor.ui.app import TutorApp
 
+BUSY_PAINT_DELAY = 0.03  # seconds before a queued or running cell's header says so
 TICK = 0.2  # seconds between repaints of a running cell: its timer and streamed output
 # The lesson whose title gets a line about the learning-rate explorer.
 EXPLORER_LESSON = "linear-regression"
@@ -167,6 +168,13 @@ class LessonScreen(Screen[None]):
             for view in hint_views:
                 view.display = view.number <= shown
 
+    def paint_if_busy_soon(self, index: int) -> None:
+        self.set_timer(BUSY_PAINT_DELAY, lambda: self._paint_if_busy(index))
+
+    def _paint_if_busy(self, index: int) -> None:
+        if 0 <= index < len(self.views) and (self.views[index].cs.queued or self.views[index].cs.running):
+            self.repaint_cell(index)
+
     def repaint_cell(self, index: int) -> None:
         if 0 <= index < len(self.views):
             self.views[index].show(self.dark, self.tutor.show_times)
@@ -233,8 +241,12 @@ class LessonScreen(Screen[None]):
             )
             return
         self._leave_editor()
-        self.state.run_cells([view.cs.cell.index], self.tutor.cell_timeout)
-        view.show(self.dark, self.tutor.show_times)
+        index = view.cs.cell.index
+        self.state.run_cells([index], self.tutor.cell_timeout)
+        # Not painted "queued" at once: most cells are done within milliseconds, and an
+        # extra frame now would hold their output back by a frame period (Textual draws
+        # at most 60 frames a second). A cell still waiting after this short while is.
+        self.paint_if_busy_soon(index)
 
     def action_run_upto(self) -> None:
         self._run_batch(self.state.batch(self.state.cursor))
