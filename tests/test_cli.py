@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow lane (the command in subprocesses, each with its own worker host): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 CLI = [sys.executable, "-m", "autograd_tutor"]
 
 LESSON = """\

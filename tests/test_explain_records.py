@@ -18,6 +18,9 @@ from autograd_tutor.core.parser import parse_file
 from autograd_tutor.core.runner.client import WorkerHost
 from tests.test_explain import ERROR_CASES, WARNING_CASES
 
+# Slow lane (every catalogue entry through the real worker, in both languages): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 PRELUDE = "import torch\nimport numpy as np\n"
 
 

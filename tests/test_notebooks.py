@@ -18,6 +18,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from autograd_tutor.core.library import lesson_files
 from autograd_tutor.core.runner.cell.execute import CellRunner
 
+# Slow lane (every notebook format through the installed command): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 CLI = [sys.executable, "-m", "autograd_tutor"]
 SHELL = "shell commands do not run in the tutor's sandbox"
 

@@ -34,6 +34,9 @@ from autograd_tutor.core.runner.sandbox import (
 from autograd_tutor.core.runner.sandbox.limits import drop_capabilities
 from tests.workers import ready_host
 
+# Slow lane (each hole tried against its own hosts): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 IS_ROOT = os.getuid() == 0
 CLI = [sys.executable, "-m", "autograd_tutor"]
 # A cell that tries each path and prints {path: "ok" | errno name} as JSON.

@@ -22,6 +22,9 @@ from autograd_tutor.core.runner.client import Session, WorkerHost
 from autograd_tutor.core.runner.shared import cgroups
 from tests.workers import ready_host
 
+# Slow lane (memory caps filled for real, cgroups made and swept): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 CAP = 400 * 1024**2
 CHILD = 200 * 1024**2  # three of them: 600 MB, half as much again as the cap
 IS_ROOT = os.geteuid() == 0

@@ -14,6 +14,9 @@ import pytest
 from autograd_tutor.core import watch as watch_mod
 from autograd_tutor.core.watch import ENV_POLL, polling_forced, watch
 
+# Slow lane (real file events, waited for): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 # Bounds, not expectations: a report usually comes within ~0.1 s (events) or two poll
 # intervals; the slack is for a loaded CI machine.
 REPORT_WITHIN = 5.0

@@ -15,6 +15,9 @@ import pytest
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost, deadlines
 from tests.workers import ready_host
 
+# Slow lane (frozen relays and hosts, waiting out their deadlines): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:

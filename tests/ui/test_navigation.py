@@ -15,7 +15,8 @@ from autograd_tutor.ui.screens.lessons import LessonListScreen
 
 from .helpers import cells_done, lesson_screen, open_lesson, plain, wait_for
 
-pytestmark = pytest.mark.anyio
+# Slow lane (every key and palette action with the real worker): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def list_texts(app) -> list[str]:

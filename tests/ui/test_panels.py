@@ -17,7 +17,8 @@ from autograd_tutor.ui.widgets.plot_view import PlotPanel
 
 from .helpers import PANELS, cell_text, cells_done, lesson_screen, open_lesson, plain, wait_for
 
-pytestmark = pytest.mark.anyio
+# Slow lane (every panel with the real worker): CI runs it; `pytest -m "not slow"` leaves it out.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def parts(screen: LessonScreen) -> tuple[LessonPanels, TensorInspector, GraphView]:
