@@ -214,9 +214,11 @@ class WorkerHost:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-                # Its relays die with it but leave their session cgroups: remove them now
-                # rather than at the next start (the sweep never touches a live session).
-                cgroups.sweep_until(frozenset(self._relay_pids), deadlines.CLOSE_SECONDS)
+            # A killed host's relays die with it and leave their session cgroups; a host
+            # that ended by itself may have run out of its time to remove them on a loaded
+            # machine. Remove what is left now rather than at the next start (the sweep
+            # never touches a live session, and costs a few directory reads otherwise).
+            cgroups.sweep_until(frozenset(self._relay_pids), deadlines.CLOSE_SECONDS)
         if self._scratch_root:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
         self._proc = None

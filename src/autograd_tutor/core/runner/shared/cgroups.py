@@ -145,7 +145,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         pass  # someone else's process holds that pid now: not ours to judge
-    return True
+    # A relay whose host was killed is reparented to pid 1, which in a container may be slow
+    # to reap it: a zombie has ended all the same.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 class RelayWatch:
