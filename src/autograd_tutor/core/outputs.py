@@ -46,6 +46,22 @@ def saved_outputs(path: Path) -> dict[int, str]:
     return found
 
 
+def saved_by_line(lesson: Lesson) -> dict[int, str]:
+    """A `.ipynb` lesson's saved text outputs by the lesson line of their cell's first code
+    line (how the app knows its cells); empty for every other lesson."""
+    if lesson.places is None:
+        return {}
+    by_number = saved_outputs(lesson.path)
+    return {
+        first: by_number[number] for first, _, number in lesson.places.cells if number in by_number
+    }
+
+
+def same_output(saved: str, result: CellResult) -> bool:
+    """Whether this run printed what the notebook saved, as `--compare-outputs` judges it."""
+    return normalized(saved) == normalized(ours(result))
+
+
 def normalized(text: str) -> str:
     text = _TIMING.sub("", _ADDRESS.sub("0x…", text))
     return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")

@@ -15,7 +15,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from autograd_tutor.core.results import CellError, CellResult, Explanation
-from autograd_tutor.ui import keys
+from autograd_tutor.ui import keys, notebook_view
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.text import clean
 
@@ -45,7 +45,7 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
     if label:
         text.append(f"{label} {cell.exercise} ", style="bold italic")
     if cell.line:
-        text.append(f"line {cell.line} ", style="dim")
+        text.append(f"{notebook_view.cell_label(ls.lesson, cell)} ", style="dim")
     if cs.edited:
         text.append("· edited ", style="italic")
     if cell.skipped:
@@ -122,6 +122,9 @@ def output(
         top.extend(_result_top(cs.result))
         plots = [plot.figure for plot in cs.result.plots]
         bottom.extend(_result_bottom(cs.result, ls, dark))
+    saved = None if cs.running else notebook_view.saved_output(ls.lesson, cs.cell, cs.result)
+    if saved is not None:
+        top.append(saved)
     if not widgets:
         top.extend(_plot(plot, width, text_height) for plot in plots)
         plots = []
@@ -225,7 +228,9 @@ def _error(error: CellError, ls: LessonState, dark: bool) -> list[RenderableType
     title.append(clean(error.message), style="bold white on dark_red")
     title.append(" ", style="on dark_red")
     parts: list[RenderableType] = [title]
-    if error.line:
+    if error.line and ls.lesson.places is not None:
+        parts.append(Text(f"at {notebook_view.where(ls.lesson, error.line)}", style="red"))
+    elif error.line:
         parts.append(Text(f"at line {error.line} of the lesson", style="red"))
     trace = error.traceback
     if trace:

@@ -11,6 +11,7 @@ from textual.widgets import Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import Hint
 from autograd_tutor.ui import keys, render
+from autograd_tutor.ui.notebook_view import first_code_line
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.widgets.plot_view import PlotPanel
 
@@ -84,7 +85,9 @@ class CellView(Vertical):
         code.display = self.editor is None
         if self._shown_code != (self.cs.code, dark):
             self._shown_code = (self.cs.code, dark)
-            code.update(render.code(self.cs.code, self.cs.cell.line, dark))
+            code.update(
+                render.code(self.cs.code, first_code_line(self.ls.lesson, self.cs.cell), dark)
+            )
         size = self.app.size
         widgets = size.width >= MIN_PLOT_WIDTH and size.height >= MIN_PLOT_HEIGHT
         # Text plots (the fallback) are drawn to the terminal's width less the cell's
@@ -123,7 +126,7 @@ class CellView(Vertical):
             self.cs.code,
             language="python",
             theme="monokai" if dark else "github_light",
-            line_number_start=self.cs.cell.line,
+            line_number_start=first_code_line(self.ls.lesson, self.cs.cell),
             soft_wrap=True,
             classes="cell-editor",
         )

@@ -1,0 +1,51 @@
+"""A `.ipynb` lesson in the app (issue 14): cells named by their notebook number, the output
+the notebook saved shown beside this machine's, tracebacks at `cell N, line L`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from .helpers import cell_text, cells_done, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+def saved_notebook(path: Path) -> Path:
+    cells = [
+        new_markdown_cell("# Saved outputs\n\nA notebook as its author left it."),
+        new_code_cell(
+            "import torch\nprint(torch.ones(2).sum().item())",
+            outputs=[new_output("stream", name="stdout", text="2.0\n")],
+        ),
+        new_code_cell(
+            "print('this machine')",
+            outputs=[new_output("stream", name="stdout", text="the author's machine\n")],
+        ),
+        new_code_cell("x = 1\nundefined_name"),
+    ]
+    nbformat.write(new_notebook(cells=cells), path)
+    return path
+
+
+async def test_saved_outputs_beside_fresh_ones(make_app, tmp_path: Path) -> None:
+    app = make_app(saved_notebook(tmp_path / "saved.ipynb"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LessonScreen")
+        first = cell_text(pilot, 0)
+        assert "cell 2 " in first  # the notebook's own numbering, markdown cell included
+        assert "saved in the notebook (run the cell to compare)" in first
+        await pilot.press("a")  # run all
+        await cells_done(pilot)
+        assert "the same as the output saved in the notebook" in cell_text(pilot, 0)
+        second = cell_text(pilot, 1)
+        assert "this machine" in second
+        assert "different from this run" in second and "the author's machine" in second
+        third = cell_text(pilot, 2)
+        assert "NameError" in third
+        assert "at cell 4:2" in third  # not a line of jupytext's Markdown
+        assert "cell 4, line 2" in third  # the traceback's frame too
+        assert "saved in the notebook" not in third  # the notebook saved nothing for it
