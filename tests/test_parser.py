@@ -185,3 +185,10 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_fence_inside_list_is_prose(tmp_path: Path) -> None:
     text = "---\ntitle: x\n---\n- item\n\n  ```python\n  x = 1\n  ```\n"
     assert parse_file(write(tmp_path, text)).cells == []
+
+
+def test_a_title_from_a_heading_reads_without_its_markup(tmp_path: Path) -> None:
+    # A converted sphinx-gallery tutorial's reST title keeps its ``literal`` marks.
+    path = tmp_path / "tutorial.md"
+    path.write_text("Intro to ``torch.autograd`` and *grads*\n=====\n\ntext\n", encoding="utf-8")
+    assert parse_file(path).title == "Intro to torch.autograd and grads"

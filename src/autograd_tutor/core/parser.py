@@ -116,8 +116,15 @@ def _is_jupytext_header(meta: dict) -> bool:
 def _first_heading(tokens: list[Token]) -> str | None:
     for at, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.level == 0 and at + 1 < len(tokens):
-            return tokens[at + 1].content.strip() or None
+            # The heading as it reads, not its markup: "Intro to `torch.autograd`" (or a
+            # converted tutorial's reST ``torch.autograd``) is titled "Intro to torch.autograd".
+            inline = tokens[at + 1]
+            parts = [c.content for c in inline.children or [] if c.type in _TITLE_TEXT]
+            return ("".join(parts) if inline.children else inline.content).strip() or None
     return None
+
+
+_TITLE_TEXT = ("text", "code_inline", "softbreak", "html_inline")
 
 
 def _as_order(value: Any, path: Path) -> int | None:
