@@ -49,3 +49,36 @@ async def test_saved_outputs_beside_fresh_ones(make_app, tmp_path: Path) -> None
         assert "at cell 4:2" in third  # not a line of jupytext's Markdown
         assert "cell 4, line 2" in third  # the traceback's frame too
         assert "saved in the notebook" not in third  # the notebook saved nothing for it
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["ipynb", "py:percent", "py:light", "sphinx"])
+async def test_every_format_runs_in_the_app(make_app, tmp_path: Path, form: str) -> None:
+    """The notebook of tests/test_notebooks.py (magics, a shell escape, an error, a plot),
+    written in each format and run whole in the app."""
+    import jupytext
+
+    from tests.test_notebooks import SHELL, SPHINX, notebook
+
+    if form == "ipynb":
+        path = tmp_path / "autograd.ipynb"
+        nbformat.write(notebook(), path)
+    elif form == "sphinx":
+        path = tmp_path / "plot_autograd.py"
+        path.write_text(SPHINX)
+    else:
+        path = tmp_path / f"autograd_{form[3:]}.py"
+        path.write_text(jupytext.writes(notebook(), fmt=form))
+    app = make_app(path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LessonScreen")
+        await pilot.press("a")  # run all
+        await cells_done(pilot, timeout=120)
+        states = app.screen.state.cells
+        shown = [cell_text(pilot, i) for i in range(len(states))]
+        everything = "\n".join(shown)
+        assert "tensor([2., 2.])" in everything and "Wall time" in everything
+        assert SHELL in everything
+        assert "ZeroDivisionError" in everything
+        assert any(s.result and s.result.plots for s in states)  # the plot came through
+        assert "SyntaxError" not in everything
