@@ -34,3 +34,20 @@ def test_both_languages_share_code(entry) -> None:
     for exercise in en.exercises:
         assert exercise.solution is not None and exercise.hints
     assert len(en.exercises[0].hints) == len(zh.exercises[0].hints)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_every_exercise_has_three_graduated_hints(entry) -> None:
+    # issue 13: a question first, then the concept, then the code; in every language
+    for lang, lesson in entry.versions.items():
+        for exercise in lesson.exercises:
+            hints = [h.text for h in exercise.hints]
+            where = f"{lesson.path.name}: exercise {exercise.name!r}"
+            assert len(hints) == 3, f"{where} has {len(hints)} hints, not 3"
+            assert "?" in hints[0] or "？" in hints[0], f"{where}: the first hint is not a question"
+            assert "`" in hints[2], f"{where}: the last hint shows no code"
+
+
+def test_exercise_names_are_unique_across_lessons() -> None:
+    names = [ex.name for entry in ENTRIES for ex in entry.versions["en"].exercises]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)

@@ -192,10 +192,14 @@ HEADINGS = {
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_shipped_lessons_share_headings_and_end_with_summary_and_next(lang: str) -> None:
     summary, next_line, notice, exercise = HEADINGS[lang]
-    for path in sorted(shipped_lessons().glob(f"*.{lang}.md")):
+    paths = sorted(shipped_lessons().glob(f"*.{lang}.md"))
+    assert len(paths) >= 16, [p.name for p in paths]  # not vacuous: the whole syllabus
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         lines = text.rstrip().splitlines()
         assert summary in lines, f"{path.name}: no {summary!r}"
+        sections = [line for line in lines if line.startswith("## ")]
+        assert sections[-1] == summary, f"{path.name}: {sections[-1]!r} after the summary"
         assert lines[-1].startswith(next_line) or lines[-2].startswith(next_line), path.name
         for line in lines:
             if line.startswith("**") and line.endswith("**") and len(line) < 30:
