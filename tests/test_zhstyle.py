@@ -47,6 +47,8 @@ def problems(text: str) -> list[str]:
         ("`z` 是 `[4, 10, 18]`,`loss` 是 `32`", ",", "，"),
         ("*element 0 of tensors does not require grad*:`backward()` 失败了", ":", "："),
         ("看错误信息（故意的）:*only Tensors of floating point*（只有浮点）", ":", "："),
+        ("会被标记为*推理张量*(inference tensor)", "(", "（"),  # emphasis is markup
+        ("图里的**保存张量**(saved tensors)：每个", ")", "）"),
     ],
 )
 def test_ascii_punctuation_in_chinese_text(text: str, found: str, wanted: str) -> None:

@@ -108,8 +108,10 @@ def mask(text: str) -> str:
 
 
 def _neighbour(text: str, i: int, step: int, skip_space: bool) -> str:
+    # Emphasis marks are markup, not text: in `*推理张量*(inference tensor)` the bracket
+    # follows 量.
     j = i + step
-    while skip_space and 0 <= j < len(text) and text[j] == " ":
+    while 0 <= j < len(text) and (text[j] == "*" or skip_space and text[j] == " "):
         j += step
     return text[j] if 0 <= j < len(text) else ""
 
