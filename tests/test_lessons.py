@@ -39,7 +39,7 @@ def test_both_languages_share_code(entry) -> None:
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
 def test_every_exercise_has_three_graduated_hints(entry) -> None:
     # issue 13: a question first, then the concept, then the code; in every language
-    for lang, lesson in entry.versions.items():
+    for lesson in entry.versions.values():
         for exercise in lesson.exercises:
             hints = [h.text for h in exercise.hints]
             where = f"{lesson.path.name}: exercise {exercise.name!r}"
