@@ -34,3 +34,13 @@ def test_both_languages_share_code(entry) -> None:
     for exercise in en.exercises:
         assert exercise.solution is not None and exercise.hints
     assert len(en.exercises[0].hints) == len(zh.exercises[0].hints)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_every_lesson_asks_for_a_prediction_in_both_languages(entry) -> None:
+    en, zh = entry.versions["en"], entry.versions["zh"]
+    assert en.predictions and zh.predictions, "at least one prediction per lesson"
+    keys = [[(p.name, p.cell, p.kind, p.answer, p.tol) for p in v.predictions] for v in (en, zh)]
+    assert keys[0] == keys[1]  # the same answer keys in every translation
+    for p, q in zip(en.predictions, zh.predictions):
+        assert p.question != q.question and p.explanation != q.explanation  # translated

@@ -267,3 +267,10 @@ def test_malformed_predict_cells_say_where(
         parse_file(path)
     assert words in caught.value.message
     assert str(caught.value).startswith(f"{path}:{line}: "), str(caught.value)
+
+
+def test_question_and_explain_fences_are_held_to_the_chinese_style() -> None:
+    from autograd_tutor.core.zhstyle import prose_lines
+
+    text = "```question\n梯度是多少,请回答。\n```\n\n```python\nx = 1,2\n```\n"
+    assert [n for n, line in prose_lines(text) if line.strip()] == [2]
