@@ -18,6 +18,7 @@ from autograd_tutor.core.results import CellError, CellResult, Explanation
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.text import clean
+from autograd_tutor.ui.widgets import predict
 
 ROLE_LABELS = {"code": "", "exercise": "exercise", "check": "check", "solution": "solution"}
 DEAD = ("timeout", "crashed", "memory")
@@ -125,6 +126,7 @@ def output(
     if not widgets:
         top.extend(_plot(plot, width, text_height) for plot in plots)
         plots = []
+    bottom.extend(predict.verdict(cs, ls))
     if cs.cell.role == "exercise":
         bottom.append(_exercise_line(cs, ls))
     return Output(Group(*top) if top else None, plots, Group(*bottom) if bottom else None)
