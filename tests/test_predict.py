@@ -274,3 +274,30 @@ def test_question_and_explain_fences_are_held_to_the_chinese_style() -> None:
 
     text = "```question\n梯度是多少,请回答。\n```\n\n```python\nx = 1,2\n```\n"
     assert [n for n, line in prose_lines(text) if line.strip()] == [2]
+
+
+def test_predictions_in_progress_round_trip_and_survive_hand_edits(tmp_path: Path) -> None:
+    import json
+
+    from autograd_tutor.core.progress import Progress
+
+    path = tmp_path / "progress.json"
+    progress = Progress.load(path)
+    progress.record_prediction("tensors", "x-grad", "6", True)
+    progress.record_prediction("tensors", "shape", "(2,)", False)
+    progress.record_prediction("tensors", "shape", "(2, 3)", True)  # a later answer replaces
+    assert progress.save() is None
+    again = Progress.load(path)
+    assert again.warning is None
+    assert again.predictions("tensors") == {"x-grad": ("6", True), "shape": ("(2, 3)", True)}
+    assert again.predictions("other") == {}
+    data = json.loads(path.read_text())
+    data["lessons"]["tensors"]["predictions"]["x-grad"] = {"guess": 6}
+    path.write_text(json.dumps(data))
+    assert Progress.load(path).predictions("tensors") == {"shape": ("(2, 3)", True)}
+    data["lessons"]["tensors"]["predictions"] = ["not", "a", "mapping"]
+    path.write_text(json.dumps(data))
+    edited = Progress.load(path)
+    assert edited.predictions("tensors") == {}
+    edited.record_prediction("tensors", "x-grad", "6", True)
+    assert edited.predictions("tensors") == {"x-grad": ("6", True)}
