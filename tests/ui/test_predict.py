@@ -78,8 +78,24 @@ async def test_an_unreadable_guess_is_asked_again_and_escape_runs_without_one(ma
         assert screen.state.cells[0].result is None  # nothing ran
         await pilot.press("escape")
         await cells_done(pilot)
-        assert "You ran it without a prediction. The cell: 6.0" in cell_text(pilot, 0)
+        assert "You ran it without a prediction.   the cell: 6.0" in cell_text(pilot, 0)
         assert app.progress.predictions("guess") == {}
         await pilot.press("down", "down", "enter")  # a cell without a prediction just runs
         await cells_done(pilot)
         assert "plain cell" in cell_text(pilot, 2) and "prediction" not in cell_text(pilot, 2)
+
+
+async def test_a_cell_that_gives_nothing_to_compare_is_judged_by_the_answer_key(make_app) -> None:
+    app = make_app(FOLDER)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("e")
+        view = screen.views[0]
+        assert view.editor is not None
+        view.editor.load_text("x = 1 / 0")  # the learner's edit breaks the cell
+        await pilot.press("escape")
+        await answer(pilot, "6")
+        await cells_done(pilot)
+        text = cell_text(pilot, 0)
+        assert "ZeroDivisionError" in text
+        assert "Your prediction: 6   the lesson's answer: 6.0   ✓ right" in text

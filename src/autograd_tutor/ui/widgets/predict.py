@@ -125,22 +125,23 @@ def verdict(cs: CellState, ls: LessonState) -> list[RenderableType]:
         return []
     guess = ls.guesses.get(prediction.name, "")
     found = judge(prediction.kind, prediction.tol, guess, result.status, result.value)
-    line = Text("🔮 ")
-    if found.truth is None:
+    if found.truth is not None:
+        right = found.right
+        said = _("the cell: {truth}").format(truth=_said(found.truth))
+    else:
+        # The cell gave nothing to compare (an edit broke it, a cell above was not run):
+        # the lesson's answer key stands in, `check` having proved it.
+        mine = read(prediction.kind, guess)
+        right = mine is not None and same(prediction.kind, mine, prediction.answer, prediction.tol)
         answer = _said(show(prediction.kind, prediction.answer))
-        line.append(
-            _("The cell gave nothing to compare; the lesson's answer: {answer}").format(
-                answer=answer
-            )
-        )
-    elif not guess:
-        line.append(
-            _("You ran it without a prediction. The cell: {truth}").format(truth=_said(found.truth))
-        )
+        said = _("the lesson's answer: {answer}").format(answer=answer)
+    line = Text("🔮 ")
+    if not guess:
+        line.append(_("You ran it without a prediction.") + "   " + said)
     else:
         line.append(_("Your prediction: {guess}").format(guess=guess), style="bold")
-        line.append("   " + _("the cell: {truth}").format(truth=_said(found.truth)) + "   ")
-        if found.right:
+        line.append("   " + said + "   ")
+        if right:
             line.append("✓ " + _("right"), style="bold green")
         else:
             line.append("✗ " + _("not quite"), style="bold yellow")
