@@ -40,7 +40,7 @@ class Report:
     def summary(self) -> str:
         counts = f"{self.lessons} lessons, {self.cells} cells, {self.exercises} exercises"
         if self.predictions:
-            counts += f", {self.predictions} predictions"
+            counts += f", {self.predictions} prediction" + ("s" if self.predictions > 1 else "")
         if not self.problems:
             return f"checked {counts}: all good"
         return f"checked {counts}: {len(self.problems)} problem(s)"
