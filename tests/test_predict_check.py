@@ -65,3 +65,31 @@ def test_each_wrong_key_is_reported_at_its_cell(tmp_path: Path, worker_host: Wor
             f"{path}:{lines[5] + 1}: cell 7 is predicted to raise but ran without error",
         ]
     )
+
+
+def test_a_notebooks_wrong_key_is_placed_at_its_cell(
+    tmp_path: Path, worker_host: WorkerHost
+) -> None:
+    import json
+
+    def cell(kind: str, source: str, metadata: dict | None = None) -> dict:
+        found = {"cell_type": kind, "id": f"c{len(source)}", "metadata": metadata or {}}
+        found["source"] = source
+        return {**found, "outputs": [], "execution_count": None} if kind == "code" else found
+
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            cell("markdown", "# Guess"),
+            cell("code", "import torch\ntorch.tensor(3.0) * 2", {"predict": "six", "number": 5.0}),
+            cell("markdown", "```question\nWhat number?\n```\n\n```explain\n3 times 2.\n```"),
+        ],
+    }
+    path = tmp_path / "guess.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    found = [str(p) for p in check([path], worker_host).problems]
+    assert found == [
+        f"{path}:cell 2:1: prediction 'six': the answer key number=5.0 is wrong: the cell gives 6.0"
+    ]

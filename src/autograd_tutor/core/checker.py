@@ -135,7 +135,9 @@ def prediction_problems(lesson: Lesson, results: list[CellResult]) -> list[Lesso
             continue
         wrong = key_problem(p.kind, p.answer, p.tol, result.status, result.value)
         if wrong:
-            problems.append(LessonProblem(lesson.path, p.line, f"prediction {p.name!r}: {wrong}"))
+            # A notebook has no fence line: its cell's first line is placed (`cell 4:1`).
+            line = p.line + 1 if lesson.places is not None else p.line
+            problems.append(LessonProblem(lesson.path, line, f"prediction {p.name!r}: {wrong}"))
     return problems
 
 
