@@ -28,6 +28,8 @@ async def test_a_right_prediction_is_shown_recorded_and_counted(make_app, data_d
     app = make_app(FOLDER)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_lesson(pilot, 1)
+        assert "🔮 predict, then run" in cell_text(pilot, 0)
+        assert "🔮" not in cell_text(pilot, 2)  # a plain cell
         await answer(pilot, "6")
         await cells_done(pilot)
         assert lesson_screen(pilot) is screen

@@ -51,6 +51,7 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
         text.append("· edited ", style="italic")
     if cell.skipped:
         text.append("· not run by run-all ", style="dim")
+    text.append_text(predict.header_mark(cs, ls))
     if cell.role == "solution":
         text.append("· for reading: compare it with your answer", style="dim")
         return text

@@ -117,6 +117,13 @@ def ask_first(screen: LessonScreen, cs: CellState) -> bool:
     return True
 
 
+def header_mark(cs: CellState, ls: LessonState) -> Text:
+    """In a predict cell's header: it asks before it runs."""
+    if ls.lesson.prediction(cs.cell.index) is None:
+        return Text()
+    return Text("· 🔮 " + _("predict, then run") + " ", style="magenta")
+
+
 def verdict(cs: CellState, ls: LessonState) -> list[RenderableType]:
     """Under a predict cell that has run: the guess beside the truth, and why."""
     prediction = ls.lesson.prediction(cs.cell.index)
