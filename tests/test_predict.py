@@ -301,3 +301,11 @@ def test_predictions_in_progress_round_trip_and_survive_hand_edits(tmp_path: Pat
     assert edited.predictions("tensors") == {}
     edited.record_prediction("tensors", "x-grad", "6", True)
     assert edited.predictions("tensors") == {"x-grad": ("6", True)}
+
+
+def test_a_guess_against_the_answer_key(tmp_path: Path) -> None:
+    from autograd_tutor.core.predict import matches_key
+
+    (number,) = [p for p in parse_file(write(tmp_path, LESSON)).predictions if p.kind == "number"]
+    assert matches_key(number, "6") and matches_key(number, "tensor(6.)")
+    assert not matches_key(number, "7") and not matches_key(number, "six")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from autograd_tutor.core.lesson import PREDICT_KINDS, Answer, PredictKind, Values
+from autograd_tutor.core.lesson import PREDICT_KINDS, Answer, Prediction, PredictKind, Values
 
 DEFAULT_TOL = 1e-3  # reprs print 4 decimals (`tensor(0.3333)`): exact equality would fail
 
@@ -287,6 +287,12 @@ def judge(kind: PredictKind, tol: float, guess: str, status: str, value: str | N
     mine = read(kind, guess)
     right = mine is not None and same(kind, mine, found, tol)
     return Verdict(guess, show(kind, found), right)
+
+
+def matches_key(prediction: Prediction, guess: str) -> bool:
+    """Whether a guess is the lesson's answer key (which `check` proves is the truth)."""
+    mine = read(prediction.kind, guess)
+    return mine is not None and same(prediction.kind, mine, prediction.answer, prediction.tol)
 
 
 def key_problem(

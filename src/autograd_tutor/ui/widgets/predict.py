@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Markdown, Static
 
 from autograd_tutor.core.lesson import Lesson, Prediction, PredictKind
-from autograd_tutor.core.predict import judge, read, same, show
+from autograd_tutor.core.predict import judge, matches_key, read, show
 from autograd_tutor.core.progress import Progress
 from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.state import CellState, LessonState
@@ -106,9 +106,7 @@ def ask_first(screen: LessonScreen, cs: CellState) -> bool:
         # "": skipped for this visit (asked again next time: progress keeps no empty guess).
         state.guesses[prediction.name] = guess or ""
         if guess:
-            right = same(
-                prediction.kind, read(prediction.kind, guess), prediction.answer, prediction.tol
-            )  # type: ignore[arg-type]
+            right = matches_key(prediction, guess)
             progress.record_prediction(state.lesson.id, prediction.name, guess, right)
         if screen.is_attached:
             screen.action_run_cell()
@@ -138,8 +136,7 @@ def verdict(cs: CellState, ls: LessonState) -> list[RenderableType]:
     else:
         # The cell gave nothing to compare (an edit broke it, a cell above was not run):
         # the lesson's answer key stands in, `check` having proved it.
-        mine = read(prediction.kind, guess)
-        right = mine is not None and same(prediction.kind, mine, prediction.answer, prediction.tol)
+        right = matches_key(prediction, guess)
         answer = _said(show(prediction.kind, prediction.answer))
         said = _("the lesson's answer: {answer}").format(answer=answer)
     line = Text("🔮 ")
