@@ -194,6 +194,7 @@ def test_new_scaffolds_a_lesson_that_checks(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (path,) = tmp_path.glob("*.md")
     assert path.name == "01-clipping-a-how-to.en.md"
-    assert cli("check", path).returncode == 0
+    checked = cli("check", path)
+    assert checked.returncode == 0 and "1 prediction: all good" in checked.stdout
     assert cli("new", "Second", "--dir", tmp_path).returncode == 0
     assert (tmp_path / "02-second.en.md").exists()

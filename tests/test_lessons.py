@@ -51,3 +51,13 @@ def test_every_exercise_has_three_graduated_hints(entry) -> None:
 def test_exercise_names_are_unique_across_lessons() -> None:
     names = [ex.name for entry in ENTRIES for ex in entry.versions["en"].exercises]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_every_lesson_asks_for_a_prediction_in_both_languages(entry) -> None:
+    en, zh = entry.versions["en"], entry.versions["zh"]
+    assert en.predictions and zh.predictions, "at least one prediction per lesson"
+    keys = [[(p.name, p.cell, p.kind, p.answer, p.tol) for p in v.predictions] for v in (en, zh)]
+    assert keys[0] == keys[1]  # the same answer keys in every translation
+    for p, q in zip(en.predictions, zh.predictions):
+        assert p.question != q.question and p.explanation != q.explanation  # translated

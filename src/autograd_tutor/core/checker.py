@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograd_tutor.core.lesson import Lesson
+from autograd_tutor.core.lesson import RAISES, Lesson
 from autograd_tutor.core.lessonrun import run_lesson
 from autograd_tutor.core.library import Entry, load
 from autograd_tutor.core.outputs import output_problems
+from autograd_tutor.core.predict import key_problem
 from autograd_tutor.core.results import CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
 from autograd_tutor.core.zhstyle import glossary_for
@@ -28,6 +29,7 @@ class Report:
     lessons: int = 0
     cells: int = 0
     exercises: int = 0
+    predictions: int = 0
     problems: list[LessonProblem] = field(default_factory=list)
     unreadable: int = 0
 
@@ -37,6 +39,8 @@ class Report:
 
     def summary(self) -> str:
         counts = f"{self.lessons} lessons, {self.cells} cells, {self.exercises} exercises"
+        if self.predictions:
+            counts += f", {self.predictions} prediction" + ("s" if self.predictions > 1 else "")
         if not self.problems:
             return f"checked {counts}: all good"
         return f"checked {counts}: {len(self.problems)} problem(s)"
@@ -88,7 +92,8 @@ def cell_problems(lesson: Lesson, results: list[CellResult], solved: bool) -> li
         if result.expected:
             continue
         if cell.raises:
-            message = f"{where} is tagged raises-exception but {describe_outcome(result)}"
+            said = "is tagged raises-exception" if RAISES in cell.tags else "is predicted to raise"
+            message = f"{where} {said} but {describe_outcome(result)}"
         else:
             message = f"{where} {describe_outcome(result)}"
         problems.append(LessonProblem(lesson.path, line, message))
@@ -110,12 +115,30 @@ def lesson_problems(
             )
     results = run_lesson(host, lesson, timeout=timeout)
     problems += cell_problems(lesson, results, solved=False)
+    problems += prediction_problems(lesson, results)
     if compare_outputs:
         problems += output_problems(lesson, results)
     if any(e.solution for e in lesson.exercises):
         solved = run_lesson(host, lesson, timeout=timeout, solved=True)
         problems += [p for p in cell_problems(lesson, solved, solved=True) if p not in problems]
     return len(results), [placed_problem(lesson, p) for p in problems]
+
+
+def prediction_problems(lesson: Lesson, results: list[CellResult]) -> list[LessonProblem]:
+    """Each prediction's answer key against what its cell computed in this run. A cell that
+    did not end as the lesson says is reported by `cell_problems` already, once."""
+    problems = []
+    by_index = {r.index: r for r in results}
+    for p in lesson.predictions:
+        result = by_index.get(p.cell)
+        if result is None or not result.expected:
+            continue
+        wrong = key_problem(p.kind, p.answer, p.tol, result.status, result.value)
+        if wrong:
+            # A notebook has no fence line: its cell's first line is placed (`cell 4:1`).
+            line = p.line + 1 if lesson.places is not None else p.line
+            problems.append(LessonProblem(lesson.path, line, f"prediction {p.name!r}: {wrong}"))
+    return problems
 
 
 def placed_problem(lesson: Lesson, problem: LessonProblem) -> LessonProblem:
@@ -196,6 +219,7 @@ def check(
             report.lessons += 1
             report.cells += cells
             report.exercises += len(lesson.exercises)
+            report.predictions += len(lesson.predictions)
             report.problems += problems
             style = style_problems(lesson)
             report.problems += style

@@ -12,6 +12,11 @@ SKIP = "skip-execution"
 
 CellRole = Literal["code", "exercise", "check", "solution"]
 
+# What a learner predicts before a predict cell runs (docs/authoring.md, "Predictions"):
+# the fence attribute that carries the answer key is the kind's name (`number=6.0`).
+PredictKind = Literal["number", "tensor", "shape", "bool", "raises"]
+PREDICT_KINDS: tuple[PredictKind, ...] = ("number", "tensor", "shape", "bool", "raises")
+
 
 class LessonError(Exception):
     """A lesson file that cannot be used, with the place to fix it."""
@@ -66,7 +71,10 @@ class CodeCell:
 
     @property
     def raises(self) -> bool:
-        return RAISES in self.tags
+        # A prediction's `raises=true` is the tag too: writing both would be the same fact twice.
+        return RAISES in self.tags or (
+            "predict" in self.metadata and self.metadata.get("raises") is True
+        )
 
     @property
     def skipped(self) -> bool:
@@ -74,6 +82,34 @@ class CodeCell:
 
 
 Block = Prose | CodeCell | Hint
+
+
+@dataclass(frozen=True)
+class Values:
+    """A tensor's numbers: its shape and its elements in row-major order."""
+
+    shape: tuple[int, ...]
+    numbers: tuple[float, ...]
+
+
+# A normalised answer: number -> float, tensor -> Values, shape -> tuple of ints,
+# bool and raises -> bool.
+Answer = float | bool | tuple[int, ...] | Values
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predict cell's question, answer key and explanation. The key (`kind`, `answer`,
+    `tol`) is the cell's metadata, so translations share it; the texts are the lesson's."""
+
+    name: str
+    cell: int  # the cell's index among the lesson's code cells
+    line: int  # the line of the cell's fence: where a wrong answer key is reported
+    kind: PredictKind
+    answer: Answer
+    tol: float  # numbers: |guess - truth| <= tol * max(1, |truth|)
+    question: str
+    explanation: str
 
 
 @dataclass(frozen=True)
@@ -132,6 +168,7 @@ class Lesson:
     blocks: list[Block]
     explorer: ExplorerSetup | None = None  # front matter `explorer:`; None: the lesson has none
     places: NotebookPlaces | None = None  # a .ipynb's cells; None: lines are the file's lines
+    predictions: tuple[Prediction, ...] = ()  # in cell order
 
     def place(self, line: int) -> str:
         """Where the author finds a lesson line: "" when it is a line of the file itself."""
@@ -155,3 +192,7 @@ class Lesson:
 
     def exercise(self, name: str) -> Exercise | None:
         return next((e for e in self.exercises if e.name == name), None)
+
+    def prediction(self, cell: int) -> Prediction | None:
+        """The prediction asked before code cell `cell` (its index) runs, if any."""
+        return next((p for p in self.predictions if p.cell == cell), None)

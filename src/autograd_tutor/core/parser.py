@@ -26,6 +26,7 @@ from autograd_tutor.core.lesson import (
     LessonError,
     Prose,
 )
+from autograd_tutor.core.predictions import PredictTexts, predictions
 
 LANGUAGES = ("en", "zh")
 CELL_LANGS = ("python", "python3", "ipython3", "py")
@@ -83,7 +84,8 @@ def parse_text(text: str, path: Path) -> Lesson:
     lines = text.splitlines()
     tokens = _md.parse(text)
     meta, body_start, yaml_text = _front_matter(tokens, lines, path)
-    blocks = _blocks(tokens, lines, body_start, path)
+    texts = PredictTexts()
+    blocks = _blocks(tokens, lines, body_start, path, texts)
     order, slug, lang = name_parts(path)
     title = meta.get("title")
     if title is None and (not body_start or _is_jupytext_header(meta)):
@@ -104,6 +106,7 @@ def parse_text(text: str, path: Path) -> Lesson:
         explorer=_explorer(meta, yaml_text, path),
     )
     _check_exercises(lesson)
+    lesson.predictions = predictions(lesson, texts)
     return lesson
 
 
@@ -182,7 +185,9 @@ def _front_matter(tokens: list[Token], lines: list[str], path: Path) -> tuple[di
     return meta, first.map[1], first.content
 
 
-def _blocks(tokens: list[Token], lines: list[str], body_start: int, path: Path) -> list[Block]:
+def _blocks(
+    tokens: list[Token], lines: list[str], body_start: int, path: Path, texts: PredictTexts
+) -> list[Block]:
     blocks: list[Block] = []
     prose_from = body_start
     index = 0
@@ -198,6 +203,12 @@ def _blocks(tokens: list[Token], lines: list[str], body_start: int, path: Path) 
                 raise LessonError(path, start + 1, "a ```hint fence must follow an exercise cell")
             _add_prose(blocks, lines, prose_from, start)
             blocks.append(Hint(tok.content.strip(), start + 1, last_exercise))
+            prose_from = end
+            continue
+        if lang in PredictTexts.FENCES:
+            # A prediction's question or explanation: not prose, kept for its cell.
+            texts.add(lang, tok.content.strip(), start + 1, index - 1, path)
+            _add_prose(blocks, lines, prose_from, start)
             prose_from = end
             continue
         if lang is None:
@@ -232,8 +243,8 @@ def _check_closed(tok: Token, lines: list[str], path: Path) -> None:
 def _info(info: str, path: Path, line: int) -> tuple[str | None, dict[str, Any]]:
     """Split a fence's info string into the cell language (None: not a cell) and metadata."""
     word, _, rest = info.strip().partition(" ")
-    if word == "hint":
-        return "hint", {}
+    if word in ("hint", *PredictTexts.FENCES):
+        return word, {}
     if word == "{code-cell}":
         lang = rest.strip().split(" ")[0] if rest.strip() else "python"
         return ("myst" if lang in CELL_LANGS else None), {}

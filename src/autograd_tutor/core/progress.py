@@ -169,3 +169,25 @@ class Progress:
             return self.warning
         self._write_failed = False
         return None
+
+    # -- predictions (docs/authoring.md, "Predictions") ---------------------------------
+
+    def predictions(self, lesson_id: str) -> dict[str, tuple[str, bool]]:
+        """Each prediction made in the lesson: its name -> (the guess, whether it was right).
+        Entries of another shape (a hand-edited file) are left out, never a reason to stop."""
+        found = self.data["lessons"].get(lesson_id, {}).get("predictions", {})
+        if not isinstance(found, dict):
+            return {}
+        return {
+            name: (entry["guess"], entry["right"])
+            for name, entry in found.items()
+            if isinstance(entry, dict)
+            and isinstance(entry.get("guess"), str)
+            and isinstance(entry.get("right"), bool)
+        }
+
+    def record_prediction(self, lesson_id: str, name: str, guess: str, right: bool) -> None:
+        entry = self._lesson(lesson_id)
+        if not isinstance(entry.get("predictions"), dict):
+            entry["predictions"] = {}
+        entry["predictions"][name] = {"guess": guess, "right": right}

@@ -17,15 +17,26 @@ TEMPLATE = """\
 # {title}
 
 Say what the learner will notice. Each ```python block below is a cell; cells share one
-namespace, top to bottom. See docs/authoring.md for tags and exercises.
+namespace, top to bottom. See docs/authoring.md for tags, exercises and predictions.
 
-```python
+A predict cell asks the learner first, then shows their guess beside what torch computed
+(`check` proves the answer key):
+
+```python predict="x-grad" tensor=[2.0, 4.0, 6.0]
 import torch
 
 x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
 y = (x ** 2).sum()
 y.backward()
 x.grad
+```
+
+```question
+What is `x.grad` after `y.backward()`? Write a list, e.g. `[1, 1, 1]`.
+```
+
+```explain
+The derivative of x² is 2x, one element at a time: `[2., 4., 6.]`.
 ```
 
 A cell that must fail shows a classic error on purpose:

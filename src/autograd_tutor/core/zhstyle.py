@@ -1,9 +1,9 @@
 """Chinese style rules for `.zh.md` lessons and the Chinese error catalogue (pure, no I/O
 but `load_glossary`).
 
-Three rules, applied to prose only: code fences (but `hint` fences, which are prose), inline
-code, verbatim quotes (an italic span with no Chinese in it: a message as torch prints it),
-URLs, link targets and `$math$` are masked first.
+Three rules, applied to prose only: code fences (but `hint`, `question` and `explain`
+fences, which are prose), inline code, verbatim quotes (an italic span with no Chinese in
+it: a message as torch prints it), URLs, link targets and `$math$` are masked first.
 
 * **punctuation**: ASCII `, : ; ? ! ( ) "` and a sentence-ending `.` next to Chinese text
   must be full width (`，：；？！（）“”。`).
@@ -253,7 +253,7 @@ def prose_lines(text: str) -> Iterator[tuple[int, str]]:
         line = lines[n]
         match = _FENCE.match(line)
         if fence is None and match:
-            fence, prose_fence = match.group(1), match.group(2) == "hint"
+            fence, prose_fence = match.group(1), match.group(2) in ("hint", "question", "explain")
             continue
         if fence is not None:
             if line.strip().startswith(fence) and not line.strip().strip(fence[0]):

@@ -18,6 +18,7 @@ from autograd_tutor.core.results import CellError, CellResult, Explanation
 from autograd_tutor.ui import keys, notebook_view
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.text import clean
+from autograd_tutor.ui.widgets import predict
 
 ROLE_LABELS = {"code": "", "exercise": "exercise", "check": "check", "solution": "solution"}
 DEAD = ("timeout", "crashed", "memory")
@@ -50,6 +51,7 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
         text.append("· edited ", style="italic")
     if cell.skipped:
         text.append("· not run by run-all ", style="dim")
+    text.append_text(predict.header_mark(cs, ls))
     if cell.role == "solution":
         text.append("· for reading: compare it with your answer", style="dim")
         return text
@@ -128,6 +130,7 @@ def output(
     if not widgets:
         top.extend(_plot(plot, width, text_height) for plot in plots)
         plots = []
+    bottom.extend(predict.verdict(cs, ls))
     if cs.cell.role == "exercise":
         bottom.append(_exercise_line(cs, ls))
     return Output(Group(*top) if top else None, plots, Group(*bottom) if bottom else None)

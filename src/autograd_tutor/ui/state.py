@@ -94,6 +94,8 @@ class LessonState:
     hints_shown: dict[str, int] = field(default_factory=dict)
     solutions_shown: set[str] = field(default_factory=set)
     solved: set[str] = field(default_factory=set)
+    # Predictions made this visit: name -> the guess as typed ("" when run without one).
+    guesses: dict[str, str] = field(default_factory=dict)
     # True from the moment work is asked for until the app has handled the queue's
     # QueueIdle: the queue's own thread may be done while its last events still wait on
     # the UI thread, and until those are drawn the lesson is not idle. UI thread only.

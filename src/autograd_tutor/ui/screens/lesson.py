@@ -20,6 +20,7 @@ from autograd_tutor.core.lesson import CodeCell, Hint, Prose
 from autograd_tutor.ui import keys, render
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.state import LessonState
+from autograd_tutor.ui.widgets import predict
 from autograd_tutor.ui.widgets.cell import CellEditor, CellView, HintView
 from autograd_tutor.ui.widgets.panels import LessonPanels
 from autograd_tutor.ui.widgets.status import StatusBar
@@ -241,6 +242,8 @@ class LessonScreen(Screen[None]):
             )
             return
         self._leave_editor()
+        if predict.ask_first(self, view.cs):
+            return  # it runs once the learner has predicted (or chosen not to)
         index = view.cs.cell.index
         self.state.run_cells([index], self.tutor.cell_timeout)
         # Not painted "queued" at once: most cells are done within milliseconds, and an

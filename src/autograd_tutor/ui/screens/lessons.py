@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.text import clean
+from autograd_tutor.ui.widgets import predict
 from autograd_tutor.ui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def lesson_prompt(number: int, lesson: Lesson, app: TutorApp) -> Text:
     marks = [f"{ran}/{len(lesson.cells)} cells run"]
     if total:
         marks.append(f"{'★' if solved == total else '☆'} {solved}/{total} exercises solved")
+    marks += predict.progress_marks(lesson, progress)
     text.append("   " + " · ".join(marks), style="dim")
     if lesson.summary:
         text.append("\n      " + clean(lesson.summary), style="italic")
