@@ -24,6 +24,7 @@ INTERRUPT = "i"
 INSPECTOR = "v"
 GRAPH = "g"
 EXPLORER = "o"
+RESET = "x"
 
 # Footer groups: one label for a pair of keys, so more of the footer fits in 80 columns.
 CELL_MOVES = Binding.Group("Cell", compact=True)
@@ -80,7 +81,8 @@ LESSON = [
         "run_cell",
         "Run",
         key_display="⏎",
-        tooltip="Run the current cell (an exercise cell then runs its check)",
+        tooltip="Run the current cell (an exercise cell then runs its check); "
+        "the cells above it first if they have not run in this session",
     ),
     Binding(
         RUN_UPTO,
@@ -114,7 +116,12 @@ LESSON = [
         "Explorer",
         tooltip="Open the learning-rate explorer (several rates at once)",
     ),
-    Binding("x", "reset_cell", "Reset", tooltip="Put the lesson's code back into the current cell"),
+    Binding(
+        RESET,
+        "reset_cell",
+        "Reset",
+        tooltip="Put the lesson's code back into the current cell (your kept edit is dropped)",
+    ),
     Binding(HINT, "hint", "Hint", tooltip="Reveal the next hint of the exercise"),
     Binding(
         SOLUTION, "solution", "Solution", tooltip="Show the reference solution of the exercise"

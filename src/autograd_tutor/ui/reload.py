@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.core.parser import parse_file
+from autograd_tutor.core.progress import lesson_key
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
 from autograd_tutor.ui.startup import picked
@@ -66,7 +67,7 @@ def _replace(app: TutorApp, lesson: Lesson) -> bool:
             markup=False,
         )
         return False
-    app.states[old.key] = new = _carry_over(old, lesson, app.progress.solved(lesson.id))
+    app.states[old.key] = new = _carry_over(old, lesson, app.progress.solved(lesson_key(lesson)))
     if old.view is not None and old.view is app.screen:
         app.switch_screen(LessonScreen(new))
     return True

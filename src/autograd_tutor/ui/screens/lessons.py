@@ -13,6 +13,7 @@ from textual.widgets import Footer, OptionList
 from textual.widgets.option_list import Option
 
 from autograd_tutor.core.lesson import Lesson, LessonError
+from autograd_tutor.core.progress import lesson_key
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets.status import StatusBar
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 
 
 def lesson_prompt(number: int, lesson: Lesson, app: TutorApp) -> Text:
-    progress = app.progress
-    seen = progress.seen(lesson.id)
-    ran = len(progress.cells_run(lesson.id) & {c.index for c in lesson.cells})
-    solved = len(progress.solved(lesson.id) & {e.name for e in lesson.exercises})
+    progress, key = app.progress, lesson_key(lesson)
+    seen = progress.seen(key)
+    ran = len(progress.cells_run(key) & {c.index for c in lesson.cells})
+    solved = len(progress.solved(key) & {e.name for e in lesson.exercises})
     total = len(lesson.exercises)
     text = Text("● " if seen else "○ ", style="green" if seen else "dim")
     text.append(f"{number:>2}. ", style="bold")
