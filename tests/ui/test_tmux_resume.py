@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import FIXTURES, installed_command
+from .helpers import FIXTURES, fixture_key, installed_command
 
 TMUX = shutil.which("tmux")
 WORKER_READY = 90.0  # the first start imports torch: slow on a cold, loaded machine
@@ -138,8 +138,8 @@ def test_a_solved_exercise_is_there_after_a_restart(tmp_path: Path) -> None:
         term.keys("q")
         term.wait_for("AGT-EXIT=0")
         saved = json.loads((data / "progress.json").read_text())
-        assert saved["last"] == {"lesson": "exercise", "cell": 1, "lang": "en"}
-        assert saved["lessons"]["exercise"]["solved"] == ["double"]
+        assert saved["last"] == {"lesson": fixture_key("exercise"), "cell": 1, "lang": "en"}
+        assert saved["lessons"][fixture_key("exercise")]["solved"] == ["double"]
 
         # -- second start, the same folder and nothing else: back where the learner was -----
         term.start(str(FIXTURES))
