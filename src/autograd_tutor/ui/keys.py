@@ -81,8 +81,7 @@ LESSON = [
         "run_cell",
         "Run",
         key_display="⏎",
-        tooltip="Run the current cell (an exercise cell then runs its check); "
-        "the cells above it first if they have not run in this session",
+        tooltip="Run the current cell (an exercise cell then runs its check)",
     ),
     Binding(
         RUN_UPTO,
@@ -120,7 +119,7 @@ LESSON = [
         RESET,
         "reset_cell",
         "Reset",
-        tooltip="Put the lesson's code back into the current cell (your kept edit is dropped)",
+        tooltip="Put the lesson's code back into the current cell",
     ),
     Binding(HINT, "hint", "Hint", tooltip="Reveal the next hint of the exercise"),
     Binding(
