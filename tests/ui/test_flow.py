@@ -23,12 +23,23 @@ FLOW = Path(__file__).parent / "flow_fixtures"
 pytestmark = pytest.mark.anyio
 
 
-def notices(app) -> list[str]:  # noqa: ANN001
-    return [n.message for n in app._notifications]
+def record_notices(app) -> list[str]:  # noqa: ANN001
+    """Every message the app is asked to notify, kept: on a loaded machine a notification
+    may have timed out of `app._notifications` before the test looks."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recorded(message: str, **options) -> None:  # noqa: ANN003
+        said.append(message)
+        notify(message, **options)
+
+    app.notify = recorded
+    return said
 
 
 async def test_an_exercise_in_a_fresh_session_runs_the_cells_above_first(make_app) -> None:
     app = make_app()
+    said = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_lesson(pilot, 2)
         await pilot.press("down", "e")
@@ -37,25 +48,27 @@ async def test_an_exercise_in_a_fresh_session_runs_the_cells_above_first(make_ap
         editor.load_text("y = x * 2")  # uses torch and x, both from cell 1
         await pilot.press("escape", "enter")
         await cells_done(pilot)
-        assert any("Running cell 1 first" in m and "i stops it" in m for m in notices(app))
+        assert any("Running cell 1 first" in m and "i stops it" in m for m in said)
         setup, check = screen.state.cells[0], screen.state.cells[2]
         assert setup.result is not None and setup.result.status == "ok"
         assert check.result is not None and check.result.solved, cell_text(pilot, 2)
         assert "double" in screen.state.solved
         # Run again: cell 1 ran in this session, so nothing runs first this time.
-        count = len(notices(app))
+        count = len(said)
         await pilot.press("enter")
         await cells_done(pilot)
-        assert not any("first" in m for m in notices(app)[count:])
+        assert not any("first" in m for m in said[count:])
 
 
 async def test_interrupt_stops_the_cells_run_first_and_the_cell_asked_for(make_app) -> None:
     app = make_app(FLOW)
+    said = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_lesson(pilot, 1)
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: "setting up 2" in cell_text(pilot, 0), what="cell 1 runs")
         assert screen.state.cells[1].queued
+        assert any("Running cell 1 first" in m for m in said)
         await pilot.press("i")
         await cells_done(pilot, timeout=20)
         setup, target = screen.state.cells
@@ -67,11 +80,12 @@ async def test_interrupt_stops_the_cells_run_first_and_the_cell_asked_for(make_a
 
 async def test_an_unexpected_error_above_stops_the_chain_with_a_notice(make_app) -> None:
     app = make_app(FLOW)
+    said = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_lesson(pilot, 2)
         await pilot.press("down", "down", "down", "enter")
         await cells_done(pilot)
-        assert any("Running cells 1–3 first" in m for m in notices(app))
+        assert any("Running cells 1–3 first" in m for m in said)
         cells = screen.state.cells
         # The raising cell raised as the lesson says, and the chain went on past it.
         assert cells[1].result is not None and cells[1].result.expected
@@ -79,8 +93,7 @@ async def test_an_unexpected_error_above_stops_the_chain_with_a_notice(make_app)
         assert cells[2].result.error.type == "NameError"
         assert cells[3].result is None and not cells[3].queued
         assert any(
-            "Cell 3 did not run as the lesson expects, so cell 4 did not run" in m
-            for m in notices(app)
+            "Cell 3 did not run as the lesson expects, so cell 4 did not run" in m for m in said
         )
 
 
@@ -124,10 +137,11 @@ async def test_an_edit_of_older_lesson_code_is_kept_and_said_so(make_app, data_d
     progress.keep_edit(fixture_key("basics"), "en", 40, Edit("a = 1", "a = 0"))
     progress.save()
     app = make_app(BASICS)
+    said = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: hasattr(pilot.app.screen, "views"), what="the lesson")
         assert lesson_screen(pilot).state.cells[0].code == "x = 5"
         assert "edited (from older lesson code)" in cell_text(pilot, 0)
-        said = "\n".join(notices(app))
-        assert "Your edit of cell 1 was made on an older version of this lesson" in said
-        assert "1 kept edit fits no cell of this lesson any more" in said
+        shown = "\n".join(said)
+        assert "Your edit of cell 1 was made on an older version of this lesson" in shown
+        assert "1 kept edit fits no cell of this lesson any more" in shown
