@@ -43,6 +43,31 @@ async def test_list_shows_lessons_progress_and_broken_files(make_app) -> None:
         assert texts[0].startswith("●") and "1/6 cells run" in texts[0]
 
 
+async def test_sixteen_shipped_lessons_are_two_lines_each_at_80x24(make_app) -> None:
+    from rich.cells import cell_len
+
+    from autograd_tutor.core.library import shipped_lessons
+
+    app = make_app(shipped_lessons())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        texts = list_texts(app)
+        assert len(texts) == len(app.lessons) == 16
+        listing = app.screen.query_one(OptionList)
+        room = listing.scrollable_content_region.width - 2  # the options' own padding
+        for number, (text, lesson) in enumerate(zip(texts, app.lessons), start=1):
+            title, summary = text.split("\n")
+            assert all(cell_len(line) <= room for line in (title, summary)), text
+            assert title.startswith(f"○ {number:>2}. {lesson.title[:20]}")
+            assert title.endswith(" run · ☆ 0/" + str(len(lesson.exercises)))
+            assert summary.strip() and lesson.summary.startswith(summary.strip().rstrip("…"))
+        # The lesson under the cursor is in view, with its progress, at the bottom too.
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.highlighted == 15
+        assert listing.scroll_offset.y > 0
+
+
 async def test_cell_moves_and_lesson_keys(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
