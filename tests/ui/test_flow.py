@@ -97,6 +97,7 @@ async def test_an_unexpected_error_above_stops_the_chain_with_a_notice(make_app)
         )
 
 
+@pytest.mark.slow  # two app runs, one after the other: about 6 s here
 async def test_an_edit_outlives_the_app_and_x_puts_the_lesson_code_back(
     make_app, data_dir: Path
 ) -> None:

@@ -81,6 +81,11 @@ def _carry_over(old: LessonState, lesson: Lesson, solved: set[str]) -> LessonSta
     for before, after in zip(old.cells, new.cells):
         if before.cell.source == after.cell.source and before.cell.role == after.cell.role:
             after.code, after.result, after.verdict = before.code, before.result, before.verdict
+            after.edit_base = before.edit_base
+        elif before.edited and before.cell.role == after.cell.role and after.editable:
+            # The author changed a cell the learner had edited: the learner's code stays,
+            # said to be from older lesson code (as when a changed lesson opens).
+            after.code, after.edit_base = before.code, before.edit_base or before.cell.source
     new.cursor = min(old.cursor, max(len(new.cells) - 1, 0))
     new.hints_shown, new.solutions_shown = dict(old.hints_shown), set(old.solutions_shown)
     new.tensors, new.changed = old.tensors, old.changed
