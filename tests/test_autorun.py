@@ -105,3 +105,8 @@ def test_an_edit_no_cell_can_take_is_counted() -> None:
     lesson = cells()
     placed = place(lesson, {40: Edit("a = 1", "a = 0"), CHECK: Edit("pass", "old check")})
     assert placed.edits == {} and placed.unplaced == 2
+
+
+def test_an_answered_exercise_above_runs_with_the_learners_code() -> None:
+    # Its check does not: the learner did not ask for a verdict (ui/state.py leaves it out).
+    assert cells_first(cells(), AFTER, ran=(), answered={EXERCISE}) == [IMPORT, RAISES, X, EXERCISE]

@@ -14,17 +14,22 @@ from collections.abc import Collection, Sequence
 from autograd_tutor.core.lesson import CodeCell
 
 
-def needed_first(cell: CodeCell) -> bool:
+def needed_first(cell: CodeCell, answered: Collection[int] = ()) -> bool:
     """Whether a cell above the one asked for runs before it when it has not run yet.
 
     Left out: `standalone` cells (the author says nothing below needs them), cells the
-    lesson never runs (`skip-execution`: a slow demo, an endless loop), and exercise, check
-    and solution cells. An exercise's starter is unsolved (`y = None`), its check would
-    judge it, and a solution would solve it for the learner; the learner runs an exercise
-    themselves. Cells that raise on purpose do run: what ran before the error stays defined,
-    and their error does not stop the chain.
+    lesson never runs (`skip-execution`: a slow demo, an endless loop), check and solution
+    cells, and exercise cells the learner has not answered (`answered`: those whose code
+    is the learner's own). A starter is unsolved (`y = None`) and would only hide a name
+    the cells below may define better; a check would judge an exercise the learner did not
+    ask to be judged; a solution would solve it for them. An answered exercise runs with the
+    learner's code (not its check), since the cells below may use what it defines. Cells
+    that raise on purpose do run: what ran before the error stays defined, and their error
+    does not stop the chain.
     """
-    return cell.role == "code" and not cell.skipped and not cell.standalone
+    if cell.skipped or cell.standalone:
+        return False
+    return cell.role == "code" or (cell.role == "exercise" and cell.index in answered)
 
 
 def cells_first(
@@ -32,13 +37,14 @@ def cells_first(
     target: int,
     ran: Collection[int],
     queued: Collection[int] = (),
+    answered: Collection[int] = (),
 ) -> list[int]:
     """The indices of the cells above `target` to run before it, in order: those needed
     (`needed_first`) that did not run in this session and are not already queued."""
     return [
         cell.index
         for cell in cells[:target]
-        if needed_first(cell) and cell.index not in ran and cell.index not in queued
+        if needed_first(cell, answered) and cell.index not in ran and cell.index not in queued
     ]
 
 

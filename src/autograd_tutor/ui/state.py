@@ -155,7 +155,8 @@ class LessonState:
         """Run the cell, after the cells above it that it needs and that have not run in
         this session (`core.autorun`); answers those, which run first."""
         busy = [c.cell.index for c in self.cells if c.queued or c.running]
-        first = cells_first(self.lesson.cells, index, self.queue.ran, busy)
+        answered = [c.cell.index for c in self.cells if c.cell.role == "exercise" and c.edited]
+        first = cells_first(self.lesson.cells, index, self.queue.ran, busy, answered)
         self.run_cells([*first, index], timeout, chain=index if first else None)
         return first
 
@@ -170,8 +171,8 @@ class LessonState:
             cs.queued = True
             exercise = cs.cell.exercise if cs.cell.role == "exercise" else None
             check = self.cell_of(exercise, "check") if exercise else None
-            check_cell = check.cell if check else None
             setup = chain is not None and index != chain
+            check_cell = check.cell if check and not setup else None  # judged when asked
             asked.append(RunCell(cs.cell, cs.code, timeout, check_cell, chain, setup))
         self._submit(*asked)
 

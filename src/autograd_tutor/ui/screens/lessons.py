@@ -120,7 +120,8 @@ class LessonListScreen(Screen[None]):
         self.fill()  # progress marks change while a lesson is open
 
     def on_resize(self) -> None:
-        self.fill()  # each lesson's two lines are cut to the width
+        # Each lesson's two lines are cut to the list's width, known after the new layout.
+        self.call_after_refresh(self.fill)
 
     def fill(self) -> None:
         listing = self.query_one(OptionList)
