@@ -246,3 +246,37 @@ def test_close_stops_the_running_cell_and_starts_nothing_more(
     assert not any(isinstance(e, CellStarted) and e.index == PLAIN for e in heard.seen)
     assert not run_queue.busy and run_queue.run.session is not None
     assert not run_queue.run.session.alive
+
+
+def test_ran_is_the_cells_of_the_current_session(run_queue: RunQueue, lesson: Lesson) -> None:
+    heard = Heard(run_queue)
+    assert run_queue.ran == frozenset()  # no session yet
+    run_queue.submit(ask(lesson, SETUP), ask(lesson, PLAIN))
+    heard.finished(PLAIN)
+    heard.until(QueueIdle)
+    assert run_queue.ran == {SETUP, PLAIN}
+    run_queue.restart()
+    heard.until(SessionRestarted)
+    heard.until(QueueIdle)
+    assert run_queue.ran == frozenset()  # a fresh session has run nothing
+
+
+def test_a_setup_cell_that_fails_drops_the_rest_of_its_chain(
+    run_queue: RunQueue, lesson: Lesson
+) -> None:
+    from autograd_tutor.core.runqueue import ChainStopped
+
+    heard = Heard(run_queue)
+    run_queue.submit(
+        ask(lesson, SETUP, chain=PLAIN, setup=True),
+        ask(lesson, DIE, chain=PLAIN, setup=True),
+        ask(lesson, PLAIN, chain=PLAIN),
+        ask(lesson, SETUP),  # not of the chain: still runs
+    )
+    heard.finished(DIE)
+    stopped = heard.until(ChainStopped)
+    assert stopped == ChainStopped(DIE, PLAIN, (PLAIN,))
+    assert heard.finished(SETUP).result.status == "ok"
+    heard.until(QueueIdle)
+    assert not any(isinstance(e, CellStarted) and e.index == PLAIN for e in heard.seen)
+    assert run_queue.ran == {SETUP}  # in the fresh session after the crash

@@ -26,6 +26,12 @@ PANELS = Path(__file__).parent / "panel_fixtures"
 SIZE = (100, 30)
 
 
+def fixture_key(lesson_id: str, folder: Path = FIXTURES) -> str:
+    """A lesson's key in the progress: its folder and id, so another folder's lesson of the
+    same id has progress of its own (`core.progress.lesson_key`)."""
+    return f"{folder.resolve()}/{lesson_id}"
+
+
 def installed_command() -> str:
     """The `autograd-tutor` a user runs: beside this interpreter, else on PATH."""
     beside = Path(sys.executable).parent / "autograd-tutor"

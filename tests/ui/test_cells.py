@@ -6,7 +6,15 @@ import pytest
 
 from autograd_tutor.ui.widgets.plot_view import PlotPanel
 
-from .helpers import BASICS, cell_text, cells_done, lesson_screen, open_lesson, wait_for
+from .helpers import (
+    BASICS,
+    cell_text,
+    cells_done,
+    fixture_key,
+    lesson_screen,
+    open_lesson,
+    wait_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +28,7 @@ async def test_run_cell_shows_stdout_and_progress(make_app) -> None:
         text = cell_text(pilot, 0)
         assert "hello from the cell" in text
         assert "✓ ran" in text
-        assert 0 in app.progress.cells_run("basics")
+        assert 0 in app.progress.cells_run(fixture_key("basics"))
 
 
 async def test_value_and_warning_under_the_cell(make_app) -> None:
@@ -156,12 +164,16 @@ async def test_restart_session_gives_a_fresh_namespace(make_app) -> None:
         await pilot.press("z")
         await cells_done(pilot)
         assert first is not None and not first.alive
-        await pilot.press("down", "enter")  # uses x from cell 1: gone after the restart
+        assert screen.state.queue.ran == frozenset()  # the new session has run nothing
+        # Cell 2 uses x from cell 1, gone with the restart: cell 1 runs first again.
+        await pilot.press("down", "enter")
         await cells_done(pilot)
+        assert any("Running cell 1 first" in n.message for n in app._notifications)
+        assert screen.state.run.session is not first
         result = screen.state.cells[1].result
-        assert result is not None and result.error is not None
-        assert result.error.type == "NameError"
+        assert result is not None and result.status == "ok", result
         assert not result.fresh_session  # asked for, not a surprise
+        assert screen.state.queue.ran == {0, 1}
 
 
 async def test_lesson_view_keeps_state_across_lessons(make_app) -> None:

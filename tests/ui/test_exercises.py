@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import cell_text, cells_done, lesson_screen, open_lesson
+from .helpers import cell_text, cells_done, fixture_key, lesson_screen, open_lesson
 
 pytestmark = pytest.mark.anyio
 
@@ -58,7 +58,7 @@ async def test_solving_marks_progress_and_shows_the_solution(make_app) -> None:
         await cells_done(pilot)
         assert "★ Solved!" in cell_text(pilot, 1)
         assert "✓ solved" in cell_text(pilot, 2)
-        assert "double" in app.progress.solved("exercise")
+        assert "double" in app.progress.solved(fixture_key("exercise"))
         assert not screen.views[3].hidden_solution  # shown after solving
         assert lesson_screen(pilot).state.cursor == 1  # the learner decides when to move on
 

@@ -13,7 +13,7 @@ from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
 
-from .helpers import cells_done, lesson_screen, open_lesson, plain, wait_for
+from .helpers import cells_done, fixture_key, lesson_screen, open_lesson, plain, wait_for
 
 # Slow lane (every key and palette action with the real worker): CI runs it; `pytest -m "not slow"` leaves it out.
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -41,6 +41,34 @@ async def test_list_shows_lessons_progress_and_broken_files(make_app) -> None:
         assert isinstance(app.screen, LessonListScreen)
         texts = list_texts(app)
         assert texts[0].startswith("●") and "1/6 cells run" in texts[0]
+
+
+async def test_sixteen_shipped_lessons_are_two_lines_each_at_80x24(make_app) -> None:
+    from rich.cells import cell_len
+
+    from autograd_tutor.core.library import shipped_lessons
+
+    app = make_app(shipped_lessons())
+    async with app.run_test(size=(130, 30)) as pilot:
+        await pilot.pause()
+        assert "cells run · ☆ 0/2 exercises solved" in list_texts(app)[0]  # room for words
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "exercises" not in list_texts(app)[0], 5, "a refill")
+        texts = list_texts(app)
+        assert len(texts) == len(app.lessons) == 16
+        listing = app.screen.query_one(OptionList)
+        room = listing.scrollable_content_region.width - 2  # the options' own padding
+        for number, (text, lesson) in enumerate(zip(texts, app.lessons), start=1):
+            title, summary = text.split("\n")
+            assert all(cell_len(line) <= room for line in (title, summary)), text
+            assert title.startswith(f"○ {number:>2}. {lesson.title[:20]}")
+            assert title.endswith(" run · ☆ 0/" + str(len(lesson.exercises)))
+            assert summary.strip() and lesson.summary.startswith(summary.strip().rstrip("…"))
+        # The lesson under the cursor is in view, with its progress, at the bottom too.
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.highlighted == 15
+        assert listing.scroll_offset.y > 0
 
 
 async def test_cell_moves_and_lesson_keys(make_app) -> None:
@@ -148,7 +176,7 @@ async def test_resume_where_the_learner_left_off(make_app, data_dir) -> None:
         assert screen.state.cursor == 2
         await pilot.press("q")
     saved = json.loads((data_dir / "progress.json").read_text())
-    assert saved["last"] == {"lesson": "exercise", "cell": 2, "lang": "en"}
+    assert saved["last"] == {"lesson": fixture_key("exercise"), "cell": 2, "lang": "en"}
     again = make_app(lang=None)
     async with again.run_test(size=(100, 30)) as pilot:
         await wait_for(
@@ -168,7 +196,9 @@ async def test_corrupt_progress_is_set_aside_with_a_warning(make_app, data_dir) 
         assert any("corrupt" in m for m in messages)
         await open_lesson(pilot, 1)
     assert list(data_dir.glob("progress.json.corrupt-*"))
-    assert json.loads((data_dir / "progress.json").read_text())["last"]["lesson"] == "basics"
+    assert json.loads((data_dir / "progress.json").read_text())["last"]["lesson"] == fixture_key(
+        "basics"
+    )
 
 
 async def test_reset_progress_from_the_palette(make_app) -> None:
@@ -176,13 +206,13 @@ async def test_reset_progress_from_the_palette(make_app) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await open_lesson(pilot, 1)
         await pilot.press("l")
-        assert app.progress.seen("basics")
+        assert app.progress.seen(fixture_key("basics"))
         command = next(
             c for c in app.get_system_commands(app.screen) if c.title == "Reset progress"
         )
         command.callback()
         await pilot.pause()
-        assert not app.progress.seen("basics")
+        assert not app.progress.seen(fixture_key("basics"))
         assert "○" in list_texts(app)[0]
 
 
@@ -204,4 +234,4 @@ async def test_unwritable_progress_warns_and_the_app_works(make_app, data_dir) -
         await cells_done(pilot)
         messages = [n.message for n in app._notifications]
         assert any("cannot be saved" in m for m in messages)
-        assert app.progress.seen("basics")
+        assert app.progress.seen(fixture_key("basics"))

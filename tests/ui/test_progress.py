@@ -86,3 +86,64 @@ def test_unwritable_path_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     warning = p.save()
     assert warning and "cannot be saved" in warning
     assert data_dir() == blocker / "sub"
+
+
+def test_a_version_1_file_is_the_shipped_lessons_progress(data_dir: Path) -> None:
+    from autograd_tutor.core.library import load, shipped_lessons
+    from autograd_tutor.core.progress import lesson_key
+
+    data_dir.mkdir(parents=True)
+    old = {
+        "version": 1,
+        "lessons": {"tensors": {"seen": True, "cells_run": [0, 2], "solved": ["x"]}},
+        "last": {"lesson": "tensors", "cell": 2, "lang": "zh"},
+    }
+    (data_dir / "progress.json").write_text(json.dumps(old))
+    p = Progress.load()
+    assert p.warning is None
+    shipped = next(e for e in load([shipped_lessons()]) if e.id == "tensors").pick("en")
+    assert shipped is not None and lesson_key(shipped) == "shipped/tensors"
+    assert p.seen("shipped/tensors") and p.cells_run("shipped/tensors") == {0, 2}
+    assert p.solved("shipped/tensors") == {"x"} and not p.seen("tensors")
+    assert p.last == Position("shipped/tensors", 2, "zh")
+    p.save()
+    assert json.loads((data_dir / "progress.json").read_text())["version"] == 2
+
+
+def test_two_folders_with_the_same_lesson_id_keep_their_own_progress(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from autograd_tutor.core.library import load
+    from autograd_tutor.core.progress import lesson_key
+
+    from .helpers import BASICS
+
+    for name in ("course-a", "course-b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / BASICS.name).write_text(BASICS.read_text())
+    a, b = (load([tmp_path / n])[0].pick("en") for n in ("course-a", "course-b"))
+    assert a is not None and b is not None and a.id == b.id == "basics"
+    assert lesson_key(a) != lesson_key(b)
+    p = Progress.load()
+    p.mark_seen(lesson_key(a))
+    p.mark_run(lesson_key(a), 1)
+    p.save()
+    again = Progress.load()
+    assert again.seen(lesson_key(a)) and again.cells_run(lesson_key(a)) == {1}
+    assert not again.seen(lesson_key(b)) and again.cells_run(lesson_key(b)) == set()
+
+
+def test_edits_are_kept_per_lesson_and_language(data_dir: Path) -> None:
+    from autograd_tutor.core.edits import Edit
+
+    p = Progress.load()
+    p.keep_edit("shipped/tensors", "en", 2, Edit("x = 3", "x = 1"))
+    p.keep_edit("shipped/tensors", "zh", 2, Edit("x = 4", "x = 1"))
+    p.save()
+    again = Progress.load()
+    assert again.edits("shipped/tensors", "en") == {2: Edit("x = 3", "x = 1")}
+    assert again.edits("shipped/tensors", "zh") == {2: Edit("x = 4", "x = 1")}
+    assert again.edits("shipped/graph", "en") == {}
+    again.keep_edit("shipped/tensors", "en", 2, None)
+    again.save()
+    assert Progress.load().edits("shipped/tensors", "en") == {}

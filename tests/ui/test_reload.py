@@ -55,3 +55,35 @@ async def test_open_lesson_reloads_on_save_and_survives_a_broken_save(
         note = next(n for n in app._notifications if "Lesson not reloaded" in (n.title or ""))
         assert f"{path}:2:" in note.message
         assert app.states[str(path)] is new  # the last good version stays open
+
+
+async def test_an_edited_cell_the_author_changes_keeps_the_learners_code(
+    make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOGRAD_TUTOR_POLL", "1")
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    path = folder / BASICS.name
+    shutil.copy(BASICS, path)
+    app = make_app(folder)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        await pilot.press("e")
+        editor = screen.views[0].editor
+        assert editor is not None
+        editor.load_text("import torch  # the learner's")
+        await pilot.press("escape")
+        state = app.states[str(path)]
+        path.write_text(path.read_text().replace("import torch\n", "import torch  # v2\n", 1))
+        await wait_for(pilot, lambda: app.states[str(path)] is not state, 10, "the reload")
+        cs = app.states[str(path)].cells[0]
+        assert cs.cell.source.startswith("import torch  # v2")
+        assert cs.code == "import torch  # the learner's" and cs.stale
+
+        def marked_stale() -> bool:
+            try:
+                return "edited (from older lesson code)" in cell_text(pilot, 0)
+            except (IndexError, AssertionError, NoMatches):
+                return False  # the new screen is still being composed
+
+        await wait_for(pilot, marked_stale, 10, "the reloaded screen")

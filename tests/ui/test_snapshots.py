@@ -88,6 +88,15 @@ def test_snapshot_help_overlay(make_app, snap_compare) -> None:
     assert snap_compare(stable_app(make_app), terminal_size=SNAP_SIZE, run_before=help_over_lesson)
 
 
+def test_snapshot_shipped_lesson_list_at_80x24(make_app, snap_compare) -> None:
+    """Sixteen lessons, two lines each: titles and progress on one, the summary cut on the
+    next (tests/ui/test_navigation.py checks the same without a picture)."""
+    from autograd_tutor.core.library import shipped_lessons
+
+    app = stable_app(make_app, shipped_lessons())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
 def test_snapshot_small_terminal(make_app, snap_compare) -> None:
     async def small(pilot: Pilot) -> None:
         await ready(pilot)

@@ -8,7 +8,7 @@ from autograd_tutor.core.progress import Progress
 from autograd_tutor.ui.startup import locale_lang, plan
 from autograd_tutor.ui.text import clean
 
-from .helpers import BASICS, FIXTURES
+from .helpers import BASICS, FIXTURES, fixture_key
 
 
 def test_clean_escapes_control_characters() -> None:
@@ -40,7 +40,7 @@ def test_plan_folder_file_and_shipped(data_dir: Path) -> None:
     assert one.open_at == (0, 0)
     shipped = plan(None, "en", progress)
     assert shipped.source_name == "shipped lessons"
-    progress.set_last("exercise", 2, "en")
+    progress.set_last(fixture_key("exercise"), 2, "en")
     resumed = plan(FIXTURES, None, progress, env={"LANG": "zh_CN.UTF-8"})
     assert resumed.lang == "en" and resumed.open_at == (1, 2)
     assert plan(FIXTURES, "zh", progress).lang == "zh"  # --lang wins over the saved one

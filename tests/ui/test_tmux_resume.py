@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import FIXTURES, installed_command
+from .helpers import FIXTURES, fixture_key, installed_command
 
 TMUX = shutil.which("tmux")
 WORKER_READY = 90.0  # the first start imports torch: slow on a cold, loaded machine
@@ -138,8 +138,8 @@ def test_a_solved_exercise_is_there_after_a_restart(tmp_path: Path) -> None:
         term.keys("q")
         term.wait_for("AGT-EXIT=0")
         saved = json.loads((data / "progress.json").read_text())
-        assert saved["last"] == {"lesson": "exercise", "cell": 1, "lang": "en"}
-        assert saved["lessons"]["exercise"]["solved"] == ["double"]
+        assert saved["last"] == {"lesson": fixture_key("exercise"), "cell": 1, "lang": "en"}
+        assert saved["lessons"][fixture_key("exercise")]["solved"] == ["double"]
 
         # -- second start, the same folder and nothing else: back where the learner was -----
         term.start(str(FIXTURES))
@@ -156,5 +156,44 @@ def test_a_solved_exercise_is_there_after_a_restart(tmp_path: Path) -> None:
         assert "★ 1/1 exercises solved" in line_with(shown, "Fixture exercise")
         term.keys("q")
         term.wait_for("AGT-EXIT=0")
+    finally:
+        term.close()
+
+
+def test_an_edited_cell_is_there_after_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    term = Terminal(data)
+    try:
+        # -- first visit: edit the first cell of the first lesson, quit ----------------------
+        term.start(str(FIXTURES))
+        term.wait_for("Fixture basics", timeout=WORKER_READY)
+        term.keys("Enter")
+        term.wait_for("Fixture basics · cell 1/6", "sandbox:", timeout=WORKER_READY)
+        assert "· edited" not in term.screen()
+        term.keys("e")
+        term.wait_for("Done editing")
+        term.keys("End")  # after `import torch`, on the first line
+        term.type("  # my own note")
+        term.wait_for("import torch  # my own note")
+        term.keys("Escape")
+        shown = term.wait_for("Run to here")
+        assert "· edited" in line_with(shown, "[1]")
+        term.keys("q")
+        term.wait_for("AGT-EXIT=0")
+        saved = json.loads((data / "progress.json").read_text())
+        kept = saved["lessons"][fixture_key("basics")]["edits"]["en"]["0"]
+        assert kept["code"].startswith("import torch  # my own note\n")
+
+        # -- second start: back in the lesson, with the edit and its mark ---------------------
+        term.start(str(FIXTURES))
+        shown = term.wait_for("Fixture basics · cell 1/6", "# my own note", timeout=WORKER_READY)
+        assert "· edited" in line_with(shown, "[1]")
+        term.keys("x")  # the lesson's code again, and the kept edit goes
+        shown = term.wait_for("import torch", gone="# my own note")
+        assert "· edited" not in line_with(shown, "[1]")
+        term.keys("q")
+        term.wait_for("AGT-EXIT=0")
+        saved = json.loads((data / "progress.json").read_text())
+        assert not saved["lessons"][fixture_key("basics")]["edits"].get("en")
     finally:
         term.close()

@@ -9,6 +9,9 @@ from typing import Any, Literal
 # Tags understood by the runner (the names Jupyter tools share).
 RAISES = "raises-exception"
 SKIP = "skip-execution"
+# Ours: what the cell defines is not needed by the cells below it, so running a later cell
+# does not run this one first (docs/authoring.md, "Code cells").
+STANDALONE = "standalone"
 
 CellRole = Literal["code", "exercise", "check", "solution"]
 
@@ -79,6 +82,10 @@ class CodeCell:
     @property
     def skipped(self) -> bool:
         return SKIP in self.tags
+
+    @property
+    def standalone(self) -> bool:
+        return STANDALONE in self.tags
 
 
 Block = Prose | CodeCell | Hint

@@ -1,4 +1,10 @@
-"""The learner's progress: lessons seen, cells run, exercises solved, where they left off.
+"""The learner's progress: lessons seen, cells run, exercises solved, edited cells, where
+they left off.
+
+Entries are keyed by lesson *and folder* (`lesson_key`): two folders whose lessons share an
+id keep their own progress. The shipped lessons' key does not name their folder, which moves
+with every install (`shipped/ID`). A file of version 1 keyed by bare ids is read as the
+shipped lessons' progress, which is what it was for nearly everyone.
 
 One JSON file under platformdirs' user data dir (or `$AUTOGRAD_TUTOR_DATA`, for tests).
 Progress is a convenience, never a reason to stop: a corrupt file is moved aside and the
@@ -13,12 +19,43 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from autograd_tutor.core.edits import Edit
+from autograd_tutor.core.lesson import Lesson
+from autograd_tutor.core.library import shipped_lessons
+
 FILE_NAME = "progress.json"
-VERSION = 1
+VERSION = 2
 ENV_DIR = "AUTOGRAD_TUTOR_DATA"
+SHIPPED_KEY = "shipped/"
+
+
+@cache
+def _shipped_folder() -> Path:
+    return shipped_lessons().resolve()
+
+
+def lesson_key(lesson: Lesson) -> str:
+    """The key of a lesson's progress: its folder and its id (the library groups a lesson's
+    translations by the same pair). The shipped lessons' folder is named `shipped`."""
+    folder = lesson.path.parent.resolve()
+    if folder == _shipped_folder():
+        return SHIPPED_KEY + lesson.id
+    return f"{folder}/{lesson.id}"
+
+
+def _migrated(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 keyed lessons by id alone: those entries are the shipped lessons'."""
+    if data.get("version", 1) >= VERSION:
+        return data
+    lessons = {SHIPPED_KEY + key: entry for key, entry in data["lessons"].items()}
+    last = data.get("last")
+    if last is not None:
+        last = {**last, "lesson": SHIPPED_KEY + last["lesson"]}
+    return {**data, "version": VERSION, "lessons": lessons, "last": last}
 
 
 def data_dir() -> Path:
@@ -53,6 +90,8 @@ def _valid(data: Any) -> bool:
         for key in ("cells_run", "solved"):
             if not isinstance(entry.get(key, []), list):
                 return False
+        if not isinstance(entry.get("edits", {}), dict):
+            return False
     last = data.get("last")
     return last is None or (
         isinstance(last, dict)
@@ -92,7 +131,7 @@ class Progress:
         if not _valid(data):
             progress.warning = progress._set_aside()
             return progress
-        progress.data = data
+        progress.data = _migrated(data)
         return progress
 
     def _set_aside(self) -> str:
@@ -121,6 +160,21 @@ class Progress:
     def solved(self, lesson_id: str) -> set[str]:
         return set(self.data["lessons"].get(lesson_id, {}).get("solved", []))
 
+    def edits(self, lesson_id: str, lang: str) -> dict[int, Edit]:
+        """The learner's kept edits of the lesson in `lang`: cell index -> edit. An entry
+        of another shape (a hand-edited file) is skipped, not a reason to drop the rest."""
+        kept = self.data["lessons"].get(lesson_id, {}).get("edits", {}).get(lang, {})
+        found = {}
+        for index, edit in kept.items() if isinstance(kept, dict) else ():
+            if (
+                index.isdigit()
+                and isinstance(edit, dict)
+                and isinstance(edit.get("code"), str)
+                and isinstance(edit.get("base"), str)
+            ):
+                found[int(index)] = Edit(edit["code"], edit["base"])
+        return found
+
     @property
     def last(self) -> Position | None:
         last = self.data.get("last")
@@ -140,6 +194,17 @@ class Progress:
         entry = self._lesson(lesson_id)
         if exercise not in entry["solved"]:
             entry["solved"] = sorted({*entry["solved"], exercise})
+
+    def keep_edit(self, lesson_id: str, lang: str, cell: int, edit: Edit | None) -> None:
+        """Keep the learner's code of a cell (None: the cell has the lesson's code again)."""
+        entry = self._lesson(lesson_id)
+        kept = entry.setdefault("edits", {}).setdefault(lang, {})
+        if edit is not None:
+            kept[str(cell)] = {"code": edit.code, "base": edit.base}
+            return
+        kept.pop(str(cell), None)
+        if not kept:
+            del entry["edits"][lang]
 
     def set_last(self, lesson_id: str, cell: int, lang: str) -> None:
         self.data["last"] = {"lesson": lesson_id, "cell": cell, "lang": lang}

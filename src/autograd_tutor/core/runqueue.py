@@ -32,12 +32,18 @@ from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerError
 class RunCell:
     """Run `code` as `cell` (the code is taken when asked: what the learner saw is what runs).
     An exercise cell brings its check cell: it runs right after, unless the exercise was
-    interrupted or ended the session."""
+    interrupted or ended the session.
+
+    `chain`: the index of the cell the learner asked for, when this request is part of
+    running the cells above it first (`core.autorun`); `setup` marks those cells above. A
+    setup cell that ends unexpectedly drops the rest of its chain (`ChainStopped`)."""
 
     cell: CodeCell
     code: str
     timeout: float = DEFAULT_TIMEOUT
     check: CodeCell | None = None
+    chain: int | None = None
+    setup: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,16 @@ class SessionRestarted:
 
 
 @dataclass(frozen=True)
+class ChainStopped:
+    """A cell run first for `target` (`RunCell.setup`) failed unexpectedly at `index`, so the
+    rest of the chain, the target included, was dropped: `dropped`."""
+
+    index: int
+    target: int
+    dropped: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class QueueIdle:
     """The queue ran out of work. Work submitted since starts a new round, which ends with
     another QueueIdle: a subscriber reads `RunQueue.busy` to know where things stand."""
@@ -133,6 +149,7 @@ RunEvent = (
     | TensorsUpdated
     | GraphReady
     | SessionRestarted
+    | ChainStopped
     | QueueIdle
 )
 Subscriber = Callable[[RunEvent], None]
@@ -157,6 +174,10 @@ class RunQueue:
         self._closed = False
         self._running: RunCell | None = None
         self._subscribers: list[Subscriber] = []
+        # The cells that ran as the lesson says (`CellResult.expected`) in `_ran_session`:
+        # a new session (restart, crash, closed to save processes) has run none of them.
+        self._ran: set[int] = set()
+        self._ran_session: object = None
         # The tensor whose graph is open: refreshed after every cell. Written by the caller,
         # read by the queue's thread: a stale read costs one refresh, so no lock.
         self.followed_graph: str | None = None
@@ -215,6 +236,15 @@ class RunQueue:
             return tuple(self._requests)
 
     @property
+    def ran(self) -> frozenset[int]:
+        """The cells that ran in the current session; none when it is gone or not begun."""
+        session = self.run.session
+        with self._lock:
+            if session is None or not session.alive or session is not self._ran_session:
+                return frozenset()
+            return frozenset(self._ran)
+
+    @property
     def busy(self) -> bool:
         """Work asked for and not done yet: a thread is draining the queue."""
         with self._lock:
@@ -271,6 +301,8 @@ class RunQueue:
             if self._closed:  # closed after this request left the queue: run nothing
                 return
         result = self._run_one(request.cell, request.code, request.timeout)
+        if request.setup and not result.interrupted and not result.expected:
+            self._stop_chain(request)
         if request.check is not None and self._alive() and not result.interrupted:
             check = RunCell(request.check, request.check.source, request.timeout)
             with self._lock:
@@ -279,6 +311,23 @@ class RunQueue:
         # After the exercise and its check together: what changed is what the learner's
         # code changed, not what the check did after it.
         self._look()
+
+    def _stop_chain(self, failed: RunCell) -> None:
+        """Drop the queued rest of `failed`'s chain: its target needs what failed to run."""
+        with self._lock:
+            kept = [
+                r
+                for r in self._requests
+                if not (isinstance(r, RunCell) and r.chain == failed.chain)
+            ]
+            dropped = tuple(
+                r.cell.index
+                for r in self._requests
+                if isinstance(r, RunCell) and r.chain == failed.chain
+            )
+            self._requests.clear()
+            self._requests.extend(kept)
+        self._emit(ChainStopped(failed.cell.index, failed.chain or 0, dropped))
 
     def _alive(self) -> bool:
         session = self.run.session
@@ -307,8 +356,19 @@ class RunQueue:
             result = cell_result(
                 cell, CellOutcome(status="crashed", cause=str(exc), seconds=seconds)
             )
+        self._note_ran(index, result)
         self._emit(CellFinished(index, result, self._alive()))
         return result
+
+    def _note_ran(self, index: int, result: CellResult) -> None:
+        session = self.run.session
+        with self._lock:
+            if session is not self._ran_session:
+                self._ran, self._ran_session = set(), session
+            if result.expected and not result.interrupted:
+                self._ran.add(index)
+            else:
+                self._ran.discard(index)  # what it defines may be missing now
 
     def _look(self) -> None:
         """The inspector's rows, and the followed graph again: the cell may have changed both."""

@@ -23,11 +23,12 @@ from textual.screen import Screen
 
 from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.library import Entry
-from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.progress import Progress, lesson_key
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
 from autograd_tutor.core.runqueue import (
     CellFinished,
     CellStarted,
+    ChainStopped,
     GraphReady,
     QueueIdle,
     RunQueue,
@@ -36,7 +37,8 @@ from autograd_tutor.core.runqueue import (
 )
 from autograd_tutor.core.tensor_rows import changed
 from autograd_tutor.core.watch import watch
-from autograd_tutor.ui import commands, keys, reload
+from autograd_tutor.ui import commands, flow, keys, reload
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.run_events import LessonEvent, forward
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
@@ -168,6 +170,8 @@ class TutorApp(App[int]):
 
     def on_unmount(self) -> None:
         self._watch_stop.set()
+        for state in self.states.values():
+            flow.keep_edits(self.progress, state)  # also an edit still in the editor
         self._save_progress()
         for state in self.states.values():
             state.queue.close()  # the relay ends its cell process; waiting threads wake up
@@ -184,7 +188,10 @@ class TutorApp(App[int]):
             # By key: a reload replaces the state and keeps the queue (see run_events).
             queue.subscribe(forward(self, key))
             state = LessonState.create(lesson, queue)
-            state.restore_solved(self.progress.solved(lesson.id))
+            state.restore_solved(self.progress.solved(lesson_key(lesson)))
+            notice = flow.restore_edits(self.progress, state)
+            if notice:
+                self.notify(notice, title=_("Your edits"), severity="warning", timeout=10)
             self.states[key] = state
         if key in self._recent:
             self._recent.remove(key)
@@ -203,7 +210,7 @@ class TutorApp(App[int]):
         if cell is not None:
             state.cursor = max(0, min(cell, len(state.cells) - 1))
         self._last_index = index
-        self.progress.mark_seen(state.lesson.id)
+        self.progress.mark_seen(state.progress_key)
         self.remember_position(state)
         self._save_progress()
         screen = LessonScreen(state)
@@ -230,9 +237,14 @@ class TutorApp(App[int]):
     # -- progress ----------------------------------------------------------------------
 
     def remember_position(self, state: LessonState) -> None:
-        self.progress.set_last(state.lesson.id, state.cursor, self.lang)
+        self.progress.set_last(state.progress_key, state.cursor, self.lang)
         if self._save_timer is None:
             self._save_timer = self.set_timer(SAVE_DELAY, self._save_progress)
+
+    def keep_edits(self, state: LessonState) -> None:
+        """The learner left the editor or reset a cell: the progress keeps the lesson's edits."""
+        flow.keep_edits(self.progress, state)
+        self._save_progress()
 
     def _save_progress(self) -> None:
         self._save_timer = None
@@ -283,13 +295,19 @@ class TutorApp(App[int]):
                 f"({keys.RUN_UPTO} runs up to the current cell).",
                 title="Session restarted",
             )
+        elif isinstance(event, ChainStopped):
+            state.chain_stopped(event.dropped)
+            if view is not None:
+                for index in event.dropped:
+                    view.repaint_cell(index)
+            self.notify(flow.chain_notice(event), title=_("Stopped"), severity="error", timeout=10)
         elif isinstance(event, QueueIdle):
             state.queue_idle()
 
     def _cell_finished(self, state: LessonState, event: CellFinished) -> None:
         result = event.result
         judgement = state.cell_finished(event.index, result)
-        self.progress.mark_run(state.lesson.id, event.index)
+        self.progress.mark_run(state.progress_key, event.index)
         if judgement is not None:
             self._judged(state, judgement)
         self._save_progress()
@@ -307,7 +325,7 @@ class TutorApp(App[int]):
     def _judged(self, state: LessonState, judgement: Judgement) -> None:
         if not judgement.solved:
             return
-        self.progress.mark_solved(state.lesson.id, judgement.exercise)
+        self.progress.mark_solved(state.progress_key, judgement.exercise)
         if judgement.first:
             self.notify(
                 f"Exercise {judgement.exercise} solved! Its reference solution is now shown.",

@@ -24,6 +24,7 @@ INTERRUPT = "i"
 INSPECTOR = "v"
 GRAPH = "g"
 EXPLORER = "o"
+RESET = "x"
 
 # Footer groups: one label for a pair of keys, so more of the footer fits in 80 columns.
 CELL_MOVES = Binding.Group("Cell", compact=True)
@@ -114,7 +115,12 @@ LESSON = [
         "Explorer",
         tooltip="Open the learning-rate explorer (several rates at once)",
     ),
-    Binding("x", "reset_cell", "Reset", tooltip="Put the lesson's code back into the current cell"),
+    Binding(
+        RESET,
+        "reset_cell",
+        "Reset",
+        tooltip="Put the lesson's code back into the current cell",
+    ),
     Binding(HINT, "hint", "Hint", tooltip="Reveal the next hint of the exercise"),
     Binding(
         SOLUTION, "solution", "Solution", tooltip="Show the reference solution of the exercise"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.core.parser import parse_file
+from autograd_tutor.core.progress import lesson_key
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
 from autograd_tutor.ui.startup import picked
@@ -66,7 +67,7 @@ def _replace(app: TutorApp, lesson: Lesson) -> bool:
             markup=False,
         )
         return False
-    app.states[old.key] = new = _carry_over(old, lesson, app.progress.solved(lesson.id))
+    app.states[old.key] = new = _carry_over(old, lesson, app.progress.solved(lesson_key(lesson)))
     if old.view is not None and old.view is app.screen:
         app.switch_screen(LessonScreen(new))
     return True
@@ -80,6 +81,11 @@ def _carry_over(old: LessonState, lesson: Lesson, solved: set[str]) -> LessonSta
     for before, after in zip(old.cells, new.cells):
         if before.cell.source == after.cell.source and before.cell.role == after.cell.role:
             after.code, after.result, after.verdict = before.code, before.result, before.verdict
+            after.edit_base = before.edit_base
+        elif before.edited and before.cell.role == after.cell.role and after.editable:
+            # The author changed a cell the learner had edited: the learner's code stays,
+            # said to be from older lesson code (as when a changed lesson opens).
+            after.code, after.edit_base = before.code, before.edit_base or before.cell.source
     new.cursor = min(old.cursor, max(len(new.cells) - 1, 0))
     new.hints_shown, new.solutions_shown = dict(old.hints_shown), set(old.solutions_shown)
     new.tensors, new.changed = old.tensors, old.changed

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from autograd_tutor.core.results import CellError, CellResult, Explanation
 from autograd_tutor.ui import keys, notebook_view
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets import predict
@@ -49,6 +50,8 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
         text.append(f"{notebook_view.cell_label(ls.lesson, cell)} ", style="dim")
     if cs.edited:
         text.append("· edited ", style="italic")
+        if cs.stale:  # the lesson file changed since the learner edited this cell
+            text.append(_("(from older lesson code) "), style="italic yellow")
     if cell.skipped:
         text.append("· not run by run-all ", style="dim")
     text.append_text(predict.header_mark(cs, ls))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autograd_tutor.core.lesson import Lesson
 from autograd_tutor.core.library import Entry, load, shipped_lessons
-from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.progress import Progress, lesson_key
 
 
 def locale_lang(env: Mapping[str, str] | None = None) -> str:
@@ -46,7 +46,9 @@ def plan(
     lessons = picked(entries, lang)
     open_at = None
     if last is not None:
-        found = next((i for i, lesson in enumerate(lessons) if lesson.id == last.lesson), None)
+        found = next(
+            (i for i, lesson in enumerate(lessons) if lesson_key(lesson) == last.lesson), None
+        )
         if found is not None:
             open_at = (found, last.cell)
     if open_at is None and path is not None and path.is_file() and lessons:

@@ -12,8 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from autograd_tutor.core.autorun import cells_first
+from autograd_tutor.core.edits import Edit, Placed
 from autograd_tutor.core.lesson import CodeCell, Lesson
 from autograd_tutor.core.lessonrun import LessonRun
+from autograd_tutor.core.progress import lesson_key
 from autograd_tutor.core.results import CellResult
 from autograd_tutor.core.runqueue import Interruption, LiveOutput, Request, RunCell, RunQueue
 
@@ -66,10 +69,25 @@ class CellState:
     live_plots: dict[str, dict[str, Any]] = field(default_factory=dict)
     # For exercise cells: {"solved": bool, "message": str} once the check has run.
     verdict: dict[str, Any] | None = None
+    # The lesson's code a kept edit was made on, when the lesson file has changed since
+    # (`core.edits.place`); None: the edit, if any, is of the cell's code as it is now.
+    edit_base: str | None = None
 
     @property
     def edited(self) -> bool:
         return self.code != self.cell.source
+
+    @property
+    def stale(self) -> bool:
+        """Edited from lesson code that is no longer the cell's: the lesson changed since."""
+        return self.edited and self.edit_base is not None and self.edit_base != self.cell.source
+
+    @property
+    def edit(self) -> Edit | None:
+        """What the progress keeps of this cell: None when it has the lesson's code."""
+        if not self.edited or not self.editable:
+            return None
+        return Edit(self.code, self.edit_base if self.stale else self.cell.source)
 
     @property
     def elapsed(self) -> float:
@@ -135,8 +153,18 @@ class LessonState:
 
     # -- asking the queue (UI thread) ------------------------------------------------------
 
-    def run_cells(self, indices: list[int], timeout: float) -> None:
-        """Queue these cells, each with the code it has now; an exercise brings its check."""
+    def run_with_setup(self, index: int, timeout: float) -> list[int]:
+        """Run the cell, after the cells above it that it needs and that have not run in
+        this session (`core.autorun`); answers those, which run first."""
+        busy = [c.cell.index for c in self.cells if c.queued or c.running]
+        answered = [c.cell.index for c in self.cells if c.cell.role == "exercise" and c.edited]
+        first = cells_first(self.lesson.cells, index, self.queue.ran, busy, answered)
+        self.run_cells([*first, index], timeout, chain=index if first else None)
+        return first
+
+    def run_cells(self, indices: list[int], timeout: float, chain: int | None = None) -> None:
+        """Queue these cells, each with the code it has now; an exercise brings its check.
+        `chain`: the cell the others run first for (see `run_with_setup`)."""
         asked = []
         for index in indices:
             cs = self.cells[index]
@@ -145,7 +173,9 @@ class LessonState:
             cs.queued = True
             exercise = cs.cell.exercise if cs.cell.role == "exercise" else None
             check = self.cell_of(exercise, "check") if exercise else None
-            asked.append(RunCell(cs.cell, cs.code, timeout, check.cell if check else None))
+            setup = chain is not None and index != chain
+            check_cell = check.cell if check and not setup else None  # judged when asked
+            asked.append(RunCell(cs.cell, cs.code, timeout, check_cell, chain, setup))
         self._submit(*asked)
 
     def interrupt(self) -> Interruption:
@@ -158,9 +188,31 @@ class LessonState:
         self.busy = True
         self.queue.restart()  # interrupts once, then the restart waits for that cell to end
 
-    def _forget_queued(self) -> None:
+    def _forget_queued(self, only: tuple[int, ...] | None = None) -> None:
         for cs in self.cells:
-            cs.queued = False
+            if only is None or cs.cell.index in only:
+                cs.queued = False
+
+    def chain_stopped(self, dropped: tuple[int, ...]) -> None:
+        """A cell run first failed: the queue dropped the rest of the chain."""
+        self._forget_queued(dropped)
+
+    # -- the learner's edits -----------------------------------------------------------
+
+    def restore_edits(self, placed: Placed) -> None:
+        """Edits kept from an earlier visit (`core.edits.place` chose their cells)."""
+        for index, edit in placed.edits.items():
+            cs = self.cells[index]
+            cs.code, cs.edit_base = edit.code, edit.base
+
+    def reset_cell(self, index: int) -> None:
+        """The lesson's code again: the edit is gone, from the progress too."""
+        cs = self.cells[index]
+        cs.code, cs.edit_base = cs.cell.source, None
+
+    def edits(self) -> dict[int, Edit | None]:
+        """Every editable cell's edit (None: the lesson's code), for the progress to keep."""
+        return {c.cell.index: c.edit for c in self.cells if c.editable}
 
     def open_graph(self, name: str, highlight: str | None, highlight_op: str | None) -> None:
         self.queue.follow_graph(name)
@@ -244,6 +296,11 @@ class LessonState:
     @property
     def key(self) -> str:
         return str(self.lesson.path)
+
+    @property
+    def progress_key(self) -> str:
+        """The lesson's key in the progress: its folder and id (`core.progress.lesson_key`)."""
+        return lesson_key(self.lesson)
 
     @property
     def running(self) -> CellState | None:

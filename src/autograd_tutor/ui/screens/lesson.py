@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import CodeCell, Hint, Prose
-from autograd_tutor.ui import keys, render
+from autograd_tutor.ui import flow, keys, render
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.state import LessonState
 from autograd_tutor.ui.widgets import predict
@@ -229,6 +229,7 @@ class LessonScreen(Screen[None]):
         view = self.current
         if view is not None and view.editor is not None:
             view.stop_edit()
+            self.tutor.keep_edits(self.state)  # kept with the progress: it outlives the app
             self.query_one(LessonBody).focus()
             view.show(self.dark, self.tutor.show_times)
 
@@ -245,7 +246,9 @@ class LessonScreen(Screen[None]):
         if predict.ask_first(self, view.cs):
             return  # it runs once the learner has predicted (or chosen not to)
         index = view.cs.cell.index
-        self.state.run_cells([index], self.tutor.cell_timeout)
+        first = self.state.run_with_setup(index, self.tutor.cell_timeout)
+        if first:  # the cells above it had not run in this session: they run first
+            self.notify(flow.setup_notice(first))
         # Not painted "queued" at once: most cells are done within milliseconds, and an
         # extra frame now would hold their output back by a frame period (Textual draws
         # at most 60 frames a second). A cell still waiting after this short while is.
@@ -333,7 +336,8 @@ class LessonScreen(Screen[None]):
             return
         if view.editor is not None:
             view.editor.load_text(view.cs.cell.source)
-        view.cs.code = view.cs.cell.source
+        self.state.reset_cell(view.cs.cell.index)
+        self.tutor.keep_edits(self.state)
         view.show(self.dark, self.tutor.show_times)
         self.notify("The cell has the lesson's code again.")
 

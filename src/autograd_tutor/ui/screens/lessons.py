@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
@@ -13,7 +14,9 @@ from textual.widgets import Footer, OptionList
 from textual.widgets.option_list import Option
 
 from autograd_tutor.core.lesson import Lesson, LessonError
+from autograd_tutor.core.progress import lesson_key
 from autograd_tutor.ui import keys
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets import predict
 from autograd_tutor.ui.widgets.status import StatusBar
@@ -22,22 +25,52 @@ if TYPE_CHECKING:
     from autograd_tutor.ui.app import TutorApp
 
 
-def lesson_prompt(number: int, lesson: Lesson, app: TutorApp) -> Text:
-    progress = app.progress
-    seen = progress.seen(lesson.id)
-    ran = len(progress.cells_run(lesson.id) & {c.index for c in lesson.cells})
-    solved = len(progress.solved(lesson.id) & {e.name for e in lesson.exercises})
+def progress_marks(lesson: Lesson, app: TutorApp) -> tuple[str, str]:
+    """The lesson's progress in words, and the same in short for a narrow terminal."""
+    progress, key = app.progress, lesson_key(lesson)
+    ran = len(progress.cells_run(key) & {c.index for c in lesson.cells})
+    solved = len(progress.solved(key) & {e.name for e in lesson.exercises})
     total = len(lesson.exercises)
+    star = "★" if solved == total else "☆"
+    marks = [f"{ran}/{len(lesson.cells)} cells run"]
+    short = [_("{ran}/{cells} run").format(ran=ran, cells=len(lesson.cells))]
+    if total:
+        marks.append(f"{star} {solved}/{total} exercises solved")
+        short.append(f"{star} {solved}/{total}")
+    predicted = predict.progress_marks(lesson, progress)
+    marks += predicted
+    short += predict.progress_marks(lesson, progress, short=True) if predicted else []
+    return " · ".join(marks), " · ".join(short)
+
+
+def title_width(lesson: Lesson) -> int:
+    return 6 + cell_len(clean(lesson.title))  # "● 12. " and the title
+
+
+def lesson_prompt(
+    number: int, lesson: Lesson, app: TutorApp, width: int = 0, short: bool = False
+) -> Text:
+    """Two lines a lesson: the title with its progress at the right, then the summary. In
+    `width` columns (0: unknown, nothing cut), what is too long ends in "…", and `short`
+    marks leave the titles room: sixteen lessons stay two lines each at 80x24, where
+    wrapped titles and summaries took four or five lines each."""
+    seen = app.progress.seen(lesson_key(lesson))
     text = Text("● " if seen else "○ ", style="green" if seen else "dim")
     text.append(f"{number:>2}. ", style="bold")
     text.append(clean(lesson.title), style="bold")
-    marks = [f"{ran}/{len(lesson.cells)} cells run"]
-    if total:
-        marks.append(f"{'★' if solved == total else '☆'} {solved}/{total} exercises solved")
-    marks += predict.progress_marks(lesson, progress)
-    text.append("   " + " · ".join(marks), style="dim")
+    mark = progress_marks(lesson, app)[1 if short else 0]
+    if width:
+        text.truncate(max(width - cell_len(mark) - 2, 8), overflow="ellipsis")
+        text.append(" " * max(width - text.cell_len - cell_len(mark), 2))
+    else:
+        text.append("   ")
+    text.append(mark, style="dim")
     if lesson.summary:
-        text.append("\n      " + clean(lesson.summary), style="italic")
+        summary = Text("      " + clean(lesson.summary), style="italic")
+        if width:
+            summary.truncate(width, overflow="ellipsis")
+        text.append("\n")
+        text.append_text(summary)
     return text
 
 
@@ -90,17 +123,27 @@ class LessonListScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.fill()  # progress marks change while a lesson is open
 
+    def on_resize(self) -> None:
+        # Each lesson's two lines are cut to the list's width, known after the new layout.
+        self.call_after_refresh(self.fill)
+
     def fill(self) -> None:
         listing = self.query_one(OptionList)
         keep = listing.highlighted
         listing.clear_options()
         options: list[Option] = []
+        width = self._prompt_width()
+        # Short marks for every lesson, or for none: one column of them reads best.
+        short = width > 0 and any(
+            title_width(lesson) + 3 + cell_len(progress_marks(lesson, self.tutor)[0]) > width
+            for lesson in self.tutor.lessons
+        )
         for entry in self.tutor.entries:
             lesson = entry.pick(self.tutor.lang)
             if lesson is not None:
                 # Numbered among the lessons that open, as the lesson view and palette say.
                 index = self.tutor.lessons.index(lesson)
-                prompt = lesson_prompt(index + 1, lesson, self.tutor)
+                prompt = lesson_prompt(index + 1, lesson, self.tutor, width, short)
                 options.append(Option(prompt, id=f"lesson-{index}"))
             for err in entry.broken:
                 options.append(Option(broken_prompt(err), disabled=True))
@@ -117,6 +160,12 @@ class LessonListScreen(Screen[None]):
         if keep is not None:
             listing.highlighted = keep
         listing.focus()
+
+    def _prompt_width(self) -> int:
+        """The columns a prompt has: the list's width but for its options' padding and a
+        scrollbar (sixteen lessons overflow most terminals); 0 before the first layout."""
+        width = self.query_one(OptionList).scrollable_content_region.width
+        return max(width - 4, 20) if width else 0
 
     def action_cursor_up(self) -> None:
         self.query_one(OptionList).action_cursor_up()

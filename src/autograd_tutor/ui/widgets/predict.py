@@ -21,7 +21,7 @@ from textual.widgets import Input, Markdown, Static
 
 from autograd_tutor.core.lesson import Lesson, Prediction, PredictKind
 from autograd_tutor.core.predict import judge, matches_key, read, show
-from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.progress import Progress, lesson_key
 from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.state import CellState, LessonState
 
@@ -97,7 +97,7 @@ def ask_first(screen: LessonScreen, cs: CellState) -> bool:
     if prediction is None or prediction.name in state.guesses:
         return False
     progress: Progress = screen.tutor.progress
-    made = progress.predictions(state.lesson.id).get(prediction.name)
+    made = progress.predictions(state.progress_key).get(prediction.name)
     if made is not None:
         state.guesses[prediction.name] = made[0]
         return False
@@ -107,7 +107,7 @@ def ask_first(screen: LessonScreen, cs: CellState) -> bool:
         state.guesses[prediction.name] = guess or ""
         if guess:
             right = matches_key(prediction, guess)
-            progress.record_prediction(state.lesson.id, prediction.name, guess, right)
+            progress.record_prediction(state.progress_key, prediction.name, guess, right)
         if screen.is_attached:
             screen.action_run_cell()
 
@@ -156,14 +156,19 @@ def _said(truth: str) -> str:
     return {"raises": _("raises an error"), "no error": _("no error")}.get(truth, truth)
 
 
-def progress_marks(lesson: Lesson, progress: Progress) -> list[str]:
-    """The lesson list's mark: predictions made and how many were right."""
+def progress_marks(lesson: Lesson, progress: Progress, short: bool = False) -> list[str]:
+    """The lesson list's mark: predictions made and how many were right (`short`: for a
+    narrow terminal, `🔮 1/1`)."""
     names = {p.name for p in lesson.predictions}
     if not names:
         return []
     made = {
-        n: right for n, (_guess, right) in progress.predictions(lesson.id).items() if n in names
+        n: right
+        for n, (_guess, right) in progress.predictions(lesson_key(lesson)).items()
+        if n in names
     }
+    if short:
+        return [f"🔮 {len(made)}/{len(names)}"]
     return [
         _("{made}/{total} predictions ({right} right)").format(
             made=len(made), total=len(names), right=sum(made.values())
