@@ -10,7 +10,15 @@ import pytest
 
 from autograd_tutor.ui.widgets.predict import PredictPrompt
 
-from .helpers import cell_text, cells_done, lesson_screen, open_lesson, plain, wait_for
+from .helpers import (
+    cell_text,
+    cells_done,
+    fixture_key,
+    lesson_screen,
+    open_lesson,
+    plain,
+    wait_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -49,7 +57,7 @@ async def test_a_right_prediction_is_shown_recorded_and_counted(make_app, data_d
         await pilot.pause()
         first = app.screen.query_one("OptionList").get_option_at_index(0)
         assert "2/2 predictions (2 right)" in str(first.prompt)
-    saved = json.loads((data_dir / "progress.json").read_text())["lessons"]["guess"]
+    saved = json.loads((data_dir / "progress.json").read_text())["lessons"][fixture_key("guess", FOLDER)]
     assert saved["predictions"] == {
         "x-grad": {"guess": "6", "right": True},
         "again": {"guess": "yes", "right": True},
@@ -65,7 +73,7 @@ async def test_a_wrong_prediction_shows_the_truth(make_app) -> None:
         text = cell_text(pilot, 0)
         assert "Your prediction: tensor(9.)" in text and "the cell: 6.0" in text
         assert "✗ not quite" in text and "✓ right" not in text
-        assert app.progress.predictions("guess") == {"x-grad": ("tensor(9.)", False)}
+        assert app.progress.predictions(fixture_key("guess", FOLDER)) == {"x-grad": ("tensor(9.)", False)}
 
 
 async def test_an_unreadable_guess_is_asked_again_and_escape_runs_without_one(make_app) -> None:
@@ -81,7 +89,7 @@ async def test_an_unreadable_guess_is_asked_again_and_escape_runs_without_one(ma
         await pilot.press("escape")
         await cells_done(pilot)
         assert "You ran it without a prediction.   the cell: 6.0" in cell_text(pilot, 0)
-        assert app.progress.predictions("guess") == {}
+        assert app.progress.predictions(fixture_key("guess", FOLDER)) == {}
         await pilot.press("down", "down", "enter")  # a cell without a prediction just runs
         await cells_done(pilot)
         assert "plain cell" in cell_text(pilot, 2) and "prediction" not in cell_text(pilot, 2)
