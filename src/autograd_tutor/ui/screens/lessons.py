@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.ui import keys
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets.status import StatusBar
 
@@ -30,9 +31,11 @@ def lesson_prompt(number: int, lesson: Lesson, app: TutorApp) -> Text:
     text = Text("● " if seen else "○ ", style="green" if seen else "dim")
     text.append(f"{number:>2}. ", style="bold")
     text.append(clean(lesson.title), style="bold")
-    marks = [f"{ran}/{len(lesson.cells)} cells run"]
+    marks = [_("{done}/{total} cells run").format(done=ran, total=len(lesson.cells))]
     if total:
-        marks.append(f"{'★' if solved == total else '☆'} {solved}/{total} exercises solved")
+        star = "★" if solved == total else "☆"
+        words = _("{done}/{total} exercises solved").format(done=solved, total=total)
+        marks.append(f"{star} {words}")
     text.append("   " + " · ".join(marks), style="dim")
     if lesson.summary:
         text.append("\n      " + clean(lesson.summary), style="italic")
@@ -48,7 +51,7 @@ def short_path(path: Path) -> str:
 
 
 def broken_prompt(err: LessonError) -> Text:
-    text = Text("✗ broken lesson file: ", style="bold red")
+    text = Text("✗ " + _("broken lesson file:") + " ", style="bold red")
     text.append(clean(f"{short_path(err.path)}:{err.line}: {err.message}"), style="red")
     return text
 
@@ -78,9 +81,20 @@ class LessonListScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(f"autograd-tutor · {self.tutor.source_name}")
+        yield StatusBar(self._where())
         yield LessonOptions(id="lesson-list")
         yield Footer(compact=True)
+
+    def _where(self) -> str:
+        return f"autograd-tutor · {_(self.tutor.source_name)}"
+
+    def refresh_words(self) -> None:
+        """The language changed: the list, the top line and the footer in the new one."""
+        if not self.is_mounted:
+            return
+        self.query_one(StatusBar).set_where(self._where())
+        self.fill()
+        self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.fill()
@@ -104,7 +118,13 @@ class LessonListScreen(Screen[None]):
                 options.append(Option(broken_prompt(err), disabled=True))
         if not options:
             options.append(
-                Option(Text(f"no lessons in {self.tutor.source_name}", style="dim"), disabled=True)
+                Option(
+                    Text(
+                        _("no lessons in {source}").format(source=_(self.tutor.source_name)),
+                        style="dim",
+                    ),
+                    disabled=True,
+                )
             )
         listing.add_options(options)
         current = self.tutor.current_lesson_index()
