@@ -37,7 +37,7 @@ from autograd_tutor.core.runqueue import (
 )
 from autograd_tutor.core.tensor_rows import changed
 from autograd_tutor.core.watch import watch
-from autograd_tutor.ui import commands, keys, reload
+from autograd_tutor.ui import commands, keys, linebreak, reload
 from autograd_tutor.ui.i18n import N_, _, set_language
 from autograd_tutor.ui.run_events import LessonEvent, forward
 from autograd_tutor.ui.screens.help import HelpScreen
@@ -89,6 +89,7 @@ class TutorApp(App[int]):
         self.entries = entries
         self.lang = lang
         set_language(lang)  # the app's own words follow the lessons' language
+        linebreak.install()  # Chinese prose wraps between characters, with kinsoku rules
         self.lessons = picked(entries, lang)
         self.progress = progress
         self.source_name = source_name

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import CodeCell, Hint, Prose
-from autograd_tutor.ui import keys, render
+from autograd_tutor.ui import keys, linebreak, render
 from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.state import LessonState
@@ -111,7 +111,7 @@ class LessonScreen(Screen[None]):
         )
         for block in self.state.lesson.blocks:
             if isinstance(block, Prose):
-                text = block.text
+                text = linebreak.join_soft_breaks(block.text)  # no space inside Chinese
                 if hint is not None:
                     title, text = split_title(text)
                     if title:

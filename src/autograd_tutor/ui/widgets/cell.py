@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import Hint
-from autograd_tutor.ui import keys, render
+from autograd_tutor.ui import keys, linebreak, render
 from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.widgets.plot_view import PlotPanel
@@ -157,4 +157,4 @@ class HintView(Vertical):
             "💡 " + _("Hint {number} of {total}").format(number=self.number, total=self.total),
             classes="hint-title",
         )
-        yield Markdown(self.hint.text)
+        yield Markdown(linebreak.join_soft_breaks(self.hint.text))
