@@ -14,9 +14,10 @@ from textual.pilot import Pilot
 
 from autograd_tutor.core.results import MEMORY_ADVICE
 from autograd_tutor.core.runner.client import deadlines
-from autograd_tutor.ui import i18n, keys
+from autograd_tutor.ui import i18n, keys, state
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
+from autograd_tutor.ui.widgets import graph_view
 
 from .helpers import cells_done, lesson_screen, open_lesson, wait_for
 
@@ -89,6 +90,8 @@ def test_core_words_shown_by_the_ui_are_in_the_catalogue() -> None:
     i18n.set_language("zh")
     for words in (deadlines.STOPPED_ANSWERING, MEMORY_ADVICE):
         assert i18n._(words) != words
+    # The graph's note after a restart: written by the state, worded by the graph view.
+    assert f'"note": "{graph_view.FRESH}"' in Path(state.__file__).read_text(encoding="utf-8")
 
 
 def test_switching_the_language() -> None:

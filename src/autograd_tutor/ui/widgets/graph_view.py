@@ -17,10 +17,11 @@ from textual.containers import ScrollableContainer
 from textual.widget import Widget
 
 from autograd_tutor.core.graphtext import Line, render_graph
-from autograd_tutor.ui.i18n import _
+from autograd_tutor.ui.i18n import N_, _
 
 # Style tags produced by render_graph -> our component classes.
 TAGS = ("op", "leaf", "nonleaf", "highlight", "plain")
+FRESH = N_("fresh session: no variables yet")  # the note of `LessonState.session_restarted`
 
 
 class GraphLines(Widget):
@@ -135,6 +136,8 @@ class GraphView(ScrollableContainer):
     def show_graph(self, graph: Mapping[str, Any], highlight: str | None = None) -> None:
         """Draw `graph` (from `Session.graph(name)`); `highlight` is a variable name or node id."""
         self.graph = dict(graph)
+        if self.graph.get("note") == FRESH:  # the state's words, in the learner's language
+            self.graph["note"] = _(FRESH)
         self.highlight = highlight
         root = self.graph.get("root")
         self.border_title = (
