@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from autograd_tutor.core.results import MEMORY_ADVICE
 from autograd_tutor.core.runner.client import deadlines
 from autograd_tutor.ui import i18n, keys, state
+from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.widgets import graph_view
@@ -142,6 +143,13 @@ async def test_chinese_screens_show_no_english_of_ours(make_app) -> None:
         shown = screen_text(pilot)
         assert "尚未完成：y 应该等于 x * 2" in shown and "运行" in shown, shown
         assert english_of_ours(shown) == [], shown
+        await pilot.press("o")  # this lesson has no explorer: the screen says so
+        await wait_for(pilot, lambda: isinstance(app.screen, ExplorerScreen), what="explorer")
+        shown = screen_text(pilot)
+        assert "学习率" in shown and "关闭" in shown, shown
+        assert english_of_ours(shown) == [], shown
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen), what="the lesson")
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
         shown = screen_text(pilot)

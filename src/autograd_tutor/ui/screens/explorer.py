@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import ActiveBinding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -28,14 +28,14 @@ from autograd_tutor.core.lesson import ExplorerSetup
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
 from autograd_tutor.ui import keys
-from autograd_tutor.ui.i18n import _
+from autograd_tutor.ui.i18n import N_, _
 from autograd_tutor.ui.widgets.plot_view import PlotView
 
 # Seconds. 6 rates x 5000 epochs (the most Explorer allows) is 30,000 tiny steps: ~25 s on
 # a slow 2-core machine.
 RUN_TIMEOUT = 90.0
 LR_WIDTH, VALUE_WIDTH, VERDICT_WIDTH = 6, 11, 12  # the finals table's columns
-NO_SETUP = (
+NO_SETUP = N_(
     "This lesson has no learning-rate explorer: its front matter sets none "
     "(`explorer:`, docs/authoring.md)."
 )
@@ -71,6 +71,11 @@ class ExplorerScreen(Screen[None]):
     # Short descriptions (in keys.py with the app's other keys): all seven must fit the
     # footer of a 100-column terminal.
     BINDINGS: ClassVar[list[BindingType]] = list(keys.EXPLORER_SCREEN)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        # The footer's words in the learner's language (keys.py keeps them in English).
+        return {key: keys.translated(active) for key, active in super().active_bindings.items()}
 
     DEFAULT_CSS = """
     ExplorerScreen {
