@@ -211,3 +211,17 @@ async def test_the_palette_switches_the_language(make_app) -> None:
         await pilot.pause()
         assert i18n.language() == "zh"
         assert "个单元格" in screen_text(pilot)
+
+
+@pytest.mark.anyio
+@pytest.mark.slow  # starts the app
+async def test_the_locale_picks_the_app_language(make_app, monkeypatch) -> None:
+    """No --lang and no progress yet: a Chinese locale makes the app's words Chinese."""
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    app = make_app(lang=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.lang == "zh" and i18n.language() == "zh"
+        assert "个单元格" in screen_text(pilot)
