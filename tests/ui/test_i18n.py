@@ -21,6 +21,7 @@ from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.widgets import graph_view
 
 from .helpers import cells_done, lesson_screen, open_lesson, wait_for
+from .test_snapshots import ready
 
 UI = Path(i18n.__file__).parent
 ZH_EXERCISE = Path(__file__).parent / "zh_fixtures" / "02-exercise.zh.md"
@@ -200,8 +201,9 @@ async def test_the_language_key_switches_app_and_lesson(make_app, data_dir) -> N
 @pytest.mark.anyio
 @pytest.mark.slow  # a real worker runs the cells
 async def test_the_palette_switches_the_language(make_app) -> None:
-    app = make_app(lang="en")
+    app = make_app(lang="en", stable_status=True)
     async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)  # "worker: ready" on the top line, in English
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"Language")
@@ -210,7 +212,9 @@ async def test_the_palette_switches_the_language(make_app) -> None:
         await wait_for(pilot, lambda: app.lang == "zh", what="the switch")
         await pilot.pause()
         assert i18n.language() == "zh"
-        assert "个单元格" in screen_text(pilot)
+        shown = screen_text(pilot)
+        assert "个单元格" in shown and "? 按键" in shown, shown  # the list and its footer
+        assert "worker:" not in shown, shown  # the top line too
 
 
 @pytest.mark.anyio

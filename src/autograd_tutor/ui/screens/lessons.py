@@ -93,6 +93,7 @@ class LessonListScreen(Screen[None]):
         if not self.is_mounted:
             return
         self.query_one(StatusBar).set_where(self._where())
+        self.query_one(StatusBar).reword()
         self.fill()
         self.refresh_bindings()
 

@@ -59,6 +59,10 @@ class StatusBar(Horizontal):
         worker.set_class(status.startswith("worker failed"), "-failed")
         worker.tooltip = getattr(self.app, "sandbox_details", "") or None
 
+    def reword(self) -> None:
+        """The language changed: the worker's line in the new one."""
+        self._show_worker(getattr(self.app, "worker_status", ""))
+
     def set_where(self, where: str) -> None:
         self._where = where
         self.query_one(".status-where", Static).update(where)
