@@ -133,18 +133,18 @@ class LessonPanels(Vertical):
     def set_rows(self, rows: Iterable[Mapping[str, Any]], changed: set[str]) -> None:
         rows = list(rows)
         self.inspector.update_rows(rows, changed)
-        hide = f"{keys.INSPECTOR}: hide"
+        hide = _("{key}: hide").format(key=keys.INSPECTOR)
         if rows:
-            self.inspector.border_title = (
-                f"tensors ({len(rows)}) · {MARK} changed by the last cell · ⏎ graph · {hide}"
-            )
+            self.inspector.border_title = _(
+                "tensors ({count}) · {mark} changed by the last cell · ⏎ graph · {hide}"
+            ).format(count=len(rows), mark=MARK, hide=hide)
         else:
-            self.inspector.border_title = f"tensors: none yet · {hide}"
+            self.inspector.border_title = _("tensors: none yet · {hide}").format(hide=hide)
         self.fit()
 
     def set_graph(self, graph: Mapping[str, Any], highlight: str | None) -> None:
         self.graph_view.show_graph(graph, highlight)
-        self.graph_view.border_subtitle = f"{keys.GRAPH}: hide"
+        self.graph_view.border_subtitle = _("{key}: hide").format(key=keys.GRAPH)
         self.fit()
 
     # -- drawing the lesson's state ----------------------------------------------------
@@ -168,7 +168,7 @@ class LessonPanels(Vertical):
             return
         graph: dict[str, Any] = state.graph or {
             "root": state.graph_target,
-            "note": "reading the graph…" if state.busy or state.pending else "",
+            "note": _("reading the graph…") if state.busy or state.pending else "",
         }
         highlight = targets.highlight_for(graph, state.graph_highlight, state.graph_highlight_op)
         self.set_graph(graph, highlight)
