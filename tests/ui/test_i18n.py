@@ -143,7 +143,12 @@ async def test_chinese_screens_show_no_english_of_ours(make_app) -> None:
         await pilot.pause()
         shown = screen_text(pilot)
         assert "尚未完成：y 应该等于 x * 2" in shown and "运行" in shown, shown
+        assert "✗ 未完成：y 应该等于 x * 2" in shown, shown  # the check's own line
         assert english_of_ours(shown) == [], shown
+        await pilot.press("v")  # the inspector: its title
+        await wait_for(pilot, lambda: "张量：还没有" in screen_text(pilot), what="the inspector")
+        assert english_of_ours(screen_text(pilot)) == [], screen_text(pilot)
+        await pilot.press("escape")
         await pilot.press("o")  # this lesson has no explorer: the screen says so
         await wait_for(pilot, lambda: isinstance(app.screen, ExplorerScreen), what="explorer")
         shown = screen_text(pilot)

@@ -111,8 +111,9 @@ def _status(cs: CellState, show_times: bool) -> Text:
         return Text("■ " + _("interrupted") + took, style="bold yellow")
     if status == "error":
         kind = result.error.type if result.error else _("error")
-        mark = "✓ " + _("raised as expected:") + " " if cs.cell.raises else "✗ "
-        return Text(f"{mark}{kind}{took}", style="yellow" if cs.cell.raises else "bold red")
+        if cs.cell.raises:
+            return Text("✓ " + _("raised as expected: {kind}").format(kind=kind) + took, "yellow")
+        return Text(f"✗ {kind}{took}", style="bold red")
     return Text(f"⚠ {_(status)}{took}", style="bold red")
 
 
@@ -247,7 +248,7 @@ def _result_bottom(result: CellResult, ls: LessonState, dark: bool) -> list[Rend
         )
     elif error is not None and result.role == "check" and error.type == "AssertionError":
         message = clean(error.message or _("the check's assertion failed"))
-        parts.append(Text("✗ " + _("Not solved:") + f" {message}", style="bold red"))
+        parts.append(Text("✗ " + _("Not solved: {message}").format(message=message), "bold red"))
     elif error is not None:
         parts.extend(_error(error, ls, dark))
     if result.status in DEAD:

@@ -51,8 +51,11 @@ def short_path(path: Path) -> str:
 
 
 def broken_prompt(err: LessonError) -> Text:
-    text = Text("✗ " + _("broken lesson file:") + " ", style="bold red")
+    # The words in bold, the file's own message not: split at the placeholder.
+    before, _where, after = _("broken lesson file: {where}").partition("{where}")
+    text = Text("✗ " + before, style="bold red")
     text.append(clean(f"{short_path(err.path)}:{err.line}: {err.message}"), style="red")
+    text.append(after, style="bold red")
     return text
 
 
