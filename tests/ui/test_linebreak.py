@@ -16,6 +16,7 @@ from autograd_tutor.ui.linebreak import (
     NO_END,
     NO_START,
     divide_line,
+    divide_wide,
     install,
     join_soft_breaks,
 )
@@ -53,7 +54,9 @@ ENGLISH = [
 @pytest.mark.parametrize("width", [5, 12, 20, 40, 80])
 @pytest.mark.parametrize("fold", [True, False])
 def test_english_breaks_as_rich_does(text: str, width: int, fold: bool) -> None:
+    # Both the quick path (no wide character: Rich's own) and the general one.
     assert divide_line(text, width, fold) == rich_divide_line(text, width, fold)
+    assert divide_wide(text, width, fold) == rich_divide_line(text, width, fold)
 
 
 def test_breaks_between_chinese_characters() -> None:
@@ -164,4 +167,15 @@ def _console():
 def test_emoji_break_as_rich_breaks_them() -> None:
     text = "💡 Hint 1 of 2 ⏳running📈 Tip: press o for the explorer"
     for width in (6, 10, 20):
-        assert divide_line(text, width) == rich_divide_line(text, width)
+        assert divide_wide(text, width) == rich_divide_line(text, width)
+
+
+def test_the_quick_path_sees_every_wide_character() -> None:
+    """`_SPACELESS` may say yes too often, never no wrongly: every wide character up to
+    the CJK extensions' planes matches it."""
+    from autograd_tutor.ui.linebreak import _SPACELESS, is_wide
+
+    for code in range(0x40000):
+        char = chr(code)
+        if is_wide(char):
+            assert _SPACELESS.match(char), hex(code)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rich._wrap import divide_line as rich_divide_line
 from rich.cells import cell_len, chop_cells
 
 # Never at the start of a line: closing brackets and quotes, and the punctuation that
@@ -27,10 +28,23 @@ NO_START = frozenset("，。、；：？！）】》」』”’〕〉｝］〗�
 NO_END = frozenset("（【《「『“‘〔〈｛［〖〘〚([{")
 
 
+# A quick test for text with no wide character at all (`is_wide` is exact; this may only
+# say yes too often): CJK and Hangul blocks, full-width forms and CJK punctuation.
+_SPACELESS = re.compile(
+    "[\u1100-\u115f\u2329\u232a\u25fd\u25fe\u2e80-\ua4cf\ua960-\ua97f\uac00-\ud7a3"
+    "\uf900-\ufaff\ufe10-\ufe6f\uff00-\uff60\uffe0-\uffe6\U00016fe0-\U0001b2ff"
+    "\U00020000-\U0003fffd]"
+)
+
+
 def is_wide(char: str) -> bool:
     """A character of a script without spaces, two cells wide: Chinese, kana, hangul,
     full-width punctuation. Not emoji (also two cells): those break as Rich breaks them."""
-    return unicodedata.east_asian_width(char) in ("W", "F") and unicodedata.category(char) != "So"
+    return unicodedata.east_asian_width(char) in ("W", "F") and unicodedata.category(char) not in (
+        "So",
+        "Sk",  # emoji skin tones, which stay with their emoji
+        "Cn",  # unassigned: nothing to break around
+    )
 
 
 def break_allowed(before: str, after: str) -> bool:
@@ -59,6 +73,14 @@ def pieces(text: str) -> list[tuple[int, str]]:
 def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
     """Offsets at which to break `text` so that each line fits `width` cells: the same
     contract as `rich._wrap.divide_line`, with the breaks above."""
+    if not _SPACELESS.search(text):
+        # Most text (English, code, cell output): Rich's own, at C speed where it can.
+        return rich_divide_line(text, width, fold)
+    return divide_wide(text, width, fold)
+
+
+def divide_wide(text: str, width: int, fold: bool = True) -> list[int]:
+    """`divide_line` for any text, one character at a time (Python speed)."""
     breaks: list[int] = []
     offset = 0  # cells used on the current line
     for start, piece in pieces(text):
