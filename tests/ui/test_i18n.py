@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from autograd_tutor.core.results import MEMORY_ADVICE
 from autograd_tutor.core.runner.client import deadlines
-from autograd_tutor.ui import i18n, keys, state
+from autograd_tutor.ui import i18n, keys, render, state
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
@@ -92,6 +92,12 @@ def test_core_words_shown_by_the_ui_are_in_the_catalogue() -> None:
     i18n.set_language("zh")
     for words in (deadlines.STOPPED_ANSWERING, MEMORY_ADVICE):
         assert i18n._(words) != words
+    # A check that could not run: the state's words for each way a run dies.
+    source = Path(state.__file__).read_text(encoding="utf-8")
+    assert 'f"the check could not run ({result.status})"' in source
+    for status in render.DEAD:
+        words = f"the check could not run ({status})"
+        assert i18n._(words) != words, words
     # The graph's note after a restart: written by the state, worded by the graph view.
     assert f'"note": "{graph_view.FRESH}"' in Path(state.__file__).read_text(encoding="utf-8")
 

@@ -26,13 +26,10 @@ ROLE_LABELS = {
     "check": N_("check"),
     "solution": N_("solution"),
 }
-DEAD = ("timeout", "crashed", "memory")
+DEAD = (N_("timeout"), N_("crashed"), N_("memory"))  # the statuses of a run that died
 # Fixed words of the core and of the state that this module shows: worded in the learner's
 # language here (the core knows nothing of the UI); listed so that extraction finds them.
 THEIRS = (
-    N_("timeout"),
-    N_("crashed"),
-    N_("memory"),
     N_("the worker stopped answering; its session was ended"),
     N_("the worker process disappeared"),
     N_("the cell did not stop after an interrupt and was killed"),
@@ -43,6 +40,10 @@ THEIRS = (
     ),
     N_("the check's assertion failed"),
     N_("solved in an earlier session"),
+    # `LessonState.judge`'s words for a check that ended in one of DEAD.
+    N_("the check could not run (timeout)"),
+    N_("the check could not run (crashed)"),
+    N_("the check could not run (memory)"),
 )
 LIVE_LINES = 60
 
