@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    from autograd_tutor.ui.app import run_app
+    from autograd_tutor.ui.launch import run_app
 
     return run_app(args.path, lang=args.lang)
 

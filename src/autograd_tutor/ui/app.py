@@ -8,7 +8,6 @@ on the UI thread; then the lesson's `view` (its screen, when one shows it) repai
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
@@ -37,14 +37,15 @@ from autograd_tutor.core.runqueue import (
 )
 from autograd_tutor.core.tensor_rows import changed
 from autograd_tutor.core.watch import watch
-from autograd_tutor.ui import commands, flow, keys, reload
-from autograd_tutor.ui.i18n import _
+from autograd_tutor.ui import commands, flow, keys, linebreak, reload
+from autograd_tutor.ui.i18n import N_, _, set_language
 from autograd_tutor.ui.run_events import LessonEvent, forward
 from autograd_tutor.ui.screens.help import HelpScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
-from autograd_tutor.ui.startup import picked, plan
+from autograd_tutor.ui.startup import picked
 from autograd_tutor.ui.state import Judgement, LessonState, PanelChoices
+from autograd_tutor.ui.widgets.status import worded
 
 # Sessions kept alive for lessons the learner left (each is a forked process).
 LIVE_SESSIONS = 3
@@ -68,7 +69,8 @@ class TutorApp(App[int]):
     TITLE = "autograd-tutor"
     BINDINGS = keys.APP
 
-    worker_status: reactive[str] = reactive("worker: starting (importing torch)…")
+    # English: the status bar words it in the learner's language (widgets/status.py).
+    worker_status: reactive[str] = reactive(N_("worker: starting (importing torch)…"))
     cell_timeout: float = DEFAULT_TIMEOUT  # seconds a cell may run (tests shorten it)
 
     def __init__(
@@ -86,6 +88,8 @@ class TutorApp(App[int]):
         super().__init__()
         self.entries = entries
         self.lang = lang
+        set_language(lang)  # the app's own words follow the lessons' language
+        linebreak.install()  # Chinese prose wraps between characters, with kinsoku rules
         self.lessons = picked(entries, lang)
         self.progress = progress
         self.source_name = source_name
@@ -115,7 +119,7 @@ class TutorApp(App[int]):
         if self.open_at is not None and self.open_at[0] < len(self.lessons):
             self.open_lesson(*self.open_at)
         if self.progress.warning:
-            self.notify(self.progress.warning, title="Progress", severity="warning", timeout=10)
+            self.notify(self.progress.warning, title=_("Progress"), severity="warning", timeout=10)
         self._watch_lessons()
 
     def _watch_lessons(self) -> None:
@@ -145,7 +149,7 @@ class TutorApp(App[int]):
             info = self.host.wait_ready()
             report = self.host.sandbox_report()  # lessons need their own read paths
         except Exception as exc:  # noqa: BLE001 - shown to the learner; the UI goes on
-            self._post(WorkerState(f"worker failed: {exc}"))
+            self._post(WorkerState(f"worker failed: {exc}"))  # worded by the status bar
             return
         details = "\n".join([f"torch {info.get('torch', '?')}", *report.details()])
         self._post(WorkerState(report.headline(), details))
@@ -158,11 +162,11 @@ class TutorApp(App[int]):
         self.sandbox_details = message.details
         failed = message.status.startswith("worker failed")
         self.worker_status = (
-            "worker: ready" if self.stable_status and not failed else message.status
+            N_("worker: ready") if self.stable_status and not failed else message.status
         )
         if failed:
             self.notify(
-                message.status, title="The worker did not start", severity="error", timeout=15
+                message.status, title=_("The worker did not start"), severity="error", timeout=15
             )
 
     def on_lessons_changed(self, message: LessonsChanged) -> None:
@@ -225,7 +229,9 @@ class TutorApp(App[int]):
         if 0 <= index < len(self.lessons):
             self.open_lesson(index)
         else:
-            self.notify("That was the last lesson." if delta > 0 else "This is the first lesson.")
+            self.notify(
+                _("That was the last lesson.") if delta > 0 else _("This is the first lesson.")
+            )
 
     def show_list(self) -> None:
         while len(self.screen_stack) > 1 and self.screen is not self.lesson_list:
@@ -250,14 +256,14 @@ class TutorApp(App[int]):
         self._save_timer = None
         warning = self.progress.save()
         if warning:
-            self.notify(warning, title="Progress", severity="warning", timeout=10)
+            self.notify(warning, title=_("Progress"), severity="warning", timeout=10)
 
     def reset_progress(self) -> None:
         self.progress.reset()
         self._save_progress()
         if self.lesson_list.is_mounted:
             self.lesson_list.fill()
-        self.notify("Progress reset: no lesson seen, no exercise solved.")
+        self.notify(_("Progress reset: no lesson seen, no exercise solved."))
 
     # -- events from the lessons' run queues ----------------------------------------------
 
@@ -291,9 +297,11 @@ class TutorApp(App[int]):
                 view.show_tensors()
                 view.show_graph()
             self.notify(
-                "Fresh session: no variables yet. Run the cells again from the top "
-                f"({keys.RUN_UPTO} runs up to the current cell).",
-                title="Session restarted",
+                _(
+                    "Fresh session: no variables yet. Run the cells again from the top "
+                    "({key} runs up to the current cell)."
+                ).format(key=keys.RUN_UPTO),
+                title=_("Session restarted"),
             )
         elif isinstance(event, ChainStopped):
             state.chain_stopped(event.dropped)
@@ -313,9 +321,11 @@ class TutorApp(App[int]):
         self._save_progress()
         if not event.session_alive:
             self.notify(
-                f"The session ended ({result.status}). The next cell starts a fresh one: "
-                f"press {keys.RUN_UPTO} on a cell to run the cells up to it again.",
-                title="Session ended",
+                _(
+                    "The session ended ({status}). The next cell starts a fresh one: "
+                    "press {key} on a cell to run the cells up to it again."
+                ).format(status=_(result.status), key=keys.RUN_UPTO),
+                title=_("Session ended"),
                 severity="error",
                 timeout=10,
             )
@@ -328,8 +338,10 @@ class TutorApp(App[int]):
         self.progress.mark_solved(state.progress_key, judgement.exercise)
         if judgement.first:
             self.notify(
-                f"Exercise {judgement.exercise} solved! Its reference solution is now shown.",
-                title="★ Solved",
+                _("Exercise {name} solved! Its reference solution is now shown.").format(
+                    name=judgement.exercise
+                ),
+                title="★ " + _("Solved"),
             )
 
     # -- app actions ---------------------------------------------------------------------
@@ -355,27 +367,20 @@ class TutorApp(App[int]):
 
     def show_sandbox(self) -> None:
         self.notify(
-            self.sandbox_details or "The worker is still starting.", title=self.worker_status
+            self.sandbox_details or _("The worker is still starting."),
+            title=worded(self.worker_status),
         )
 
+    def action_command_palette(self) -> None:
+        # Textual's own, with its search field's words in the learner's language.
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
+
+    def action_switch_language(self) -> None:
+        commands.switch_language(self, "zh" if self.lang == "en" else "en")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        yield from commands.textuals(super().get_system_commands(screen))
         yield from commands.commands(self, screen)
-
-
-def run_app(path: Path | None = None, lang: str | None = None) -> int:
-    """`autograd-tutor [PATH] [--lang]`: the exit code for the shell."""
-    if path is not None and not path.exists():
-        print(f"autograd-tutor: {path}: no such file or folder", file=sys.stderr)
-        return 2
-    progress = Progress.load()
-    start = plan(path, lang, progress)
-    app = TutorApp(
-        start.entries,
-        lang=start.lang,
-        progress=progress,
-        source_name=start.source_name,
-        open_at=start.open_at,
-    )
-    result = app.run()
-    return result if isinstance(result, int) else (app.return_code or 0)

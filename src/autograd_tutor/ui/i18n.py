@@ -47,6 +47,11 @@ def language() -> str:
     return _current
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention's name
+    """Marks `message` for extraction where it is defined; `_()` translates it where shown."""
+    return message
+
+
 def _(message: str) -> str:
     """`message` (English) in the current language; English where no translation exists."""
     found = catalogue(_current).get(message)

@@ -9,9 +9,12 @@ many terminals cannot tell from enter).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
+
+from autograd_tutor.ui.i18n import _
 
 # Keys quoted in messages ("press u to run the cells above"), kept in step with the bindings.
 RUN_UPTO = "u"
@@ -25,6 +28,7 @@ INSPECTOR = "v"
 GRAPH = "g"
 EXPLORER = "o"
 RESET = "x"
+LANGUAGE = "w"
 
 # Footer groups: one label for a pair of keys, so more of the footer fits in 80 columns.
 CELL_MOVES = Binding.Group("Cell", compact=True)
@@ -38,6 +42,12 @@ APP = [
         "c", "command_palette", "Commands", tooltip="Open the command palette: every action by name"
     ),
     Binding("t", "toggle_dark", "Theme", tooltip="Switch between the dark and the light theme"),
+    Binding(
+        LANGUAGE,
+        "switch_language",
+        "中/En",
+        tooltip="Switch the language: English / 中文 (the app and the lessons)",
+    ),
     Binding("q", "quit", "Quit", tooltip="Quit (your progress is saved)"),
 ]
 
@@ -265,8 +275,27 @@ def help_first(bindings: dict[str, Any]) -> dict[str, Any]:
         other = ordered.get(primary)
         if key != primary and other is not None and other.binding.action != active.binding.action:
             continue
-        shown[key] = active
+        shown[key] = translated(active)
     return shown
+
+
+def translated(active: ActiveBinding) -> ActiveBinding:
+    """The binding worded in the current language for the footer; its keys stay the same.
+
+    The tables keep the English words (the catalogue's msgids): translated when shown, so
+    a switch of language only has to refresh the footer.
+    """
+    binding = active.binding
+    group = binding.group
+    if group is not None:
+        group = dataclasses.replace(group, description=_(group.description))
+    words = dataclasses.replace(
+        binding,
+        description=_(binding.description),
+        tooltip=_(binding.tooltip) if binding.tooltip else binding.tooltip,
+        group=group,
+    )
+    return active._replace(binding=words, tooltip=_(active.tooltip) if active.tooltip else "")
 
 
 def key_names(binding: Binding) -> list[str]:
@@ -276,7 +305,7 @@ def key_names(binding: Binding) -> list[str]:
 def rows() -> list[tuple[str, str, str]]:
     """(keys, where, what) for every binding, as the help overlay lists them."""
     return [
-        (" / ".join(key_names(b)), where, b.tooltip or b.description)
+        (" / ".join(key_names(b)), _(where), _(b.tooltip or b.description))
         for where, bindings in TABLES
         for b in bindings
     ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.core.parser import parse_file
 from autograd_tutor.core.progress import lesson_key
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.lessons import LessonListScreen
 from autograd_tutor.ui.startup import picked
@@ -35,15 +36,15 @@ def reload_changed(app: TutorApp, changed: set[Path]) -> None:
             lesson = parse_file(path)
         except LessonError as err:
             app.notify(
-                f"{err}\nThe last version that parsed stays open.",
-                title="Lesson not reloaded",
+                f"{err}\n" + _("The last version that parsed stays open."),
+                title=_("Lesson not reloaded"),
                 severity="warning",
                 timeout=10,
                 markup=False,
             )
             continue
         if _replace(app, lesson):
-            app.notify(f"{path.name} reloaded", timeout=3, markup=False)
+            app.notify(_("{name} reloaded").format(name=path.name), timeout=3, markup=False)
     if isinstance(app.screen, LessonListScreen):
         app.screen.fill()
 
@@ -61,8 +62,9 @@ def _replace(app: TutorApp, lesson: Lesson) -> bool:
         return True
     if old.busy:
         app.notify(
-            f"{lesson.path.name} changed: it reloads when you save it again after "
-            "the running cells finish.",
+            _(
+                "{name} changed: it reloads when you save it again after the running cells finish."
+            ).format(name=lesson.path.name),
             timeout=6,
             markup=False,
         )

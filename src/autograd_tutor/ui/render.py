@@ -14,17 +14,39 @@ from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 
-from autograd_tutor.core.results import CellError, CellResult, Explanation
-from autograd_tutor.ui import keys, notebook_view
-from autograd_tutor.ui.i18n import _
+from autograd_tutor.core.results import CellResult
+from autograd_tutor.ui import keys, notebook_view, render_errors
+from autograd_tutor.ui.i18n import N_, _, ngettext
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets import predict
 
-ROLE_LABELS = {"code": "", "exercise": "exercise", "check": "check", "solution": "solution"}
-DEAD = ("timeout", "crashed", "memory")
+ROLE_LABELS = {
+    "code": "",
+    "exercise": N_("exercise"),
+    "check": N_("check"),
+    "solution": N_("solution"),
+}
+DEAD = (N_("timeout"), N_("crashed"), N_("memory"))  # the statuses of a run that died
+# Fixed words of the core and of the state that this module shows: worded in the learner's
+# language here (the core knows nothing of the UI); listed so that extraction finds them.
+THEIRS = (
+    N_("the worker stopped answering; its session was ended"),
+    N_("the worker process disappeared"),
+    N_("the cell did not stop after an interrupt and was killed"),
+    N_("the cell process closed its channel and was killed"),
+    N_(
+        "The cell ran out of memory. The session may still hold most of it: "
+        "restart the session before going on."
+    ),
+    N_("the check's assertion failed"),
+    N_("solved in an earlier session"),
+    # `LessonState.judge`'s words for a check that ended in one of DEAD.
+    N_("the check could not run (timeout)"),
+    N_("the check could not run (crashed)"),
+    N_("the check could not run (memory)"),
+)
 LIVE_LINES = 60
-AGAIN = f"run the cells above again ({keys.RUN_UPTO}: run up to here)"
 
 
 def code(source: str, first_line: int, dark: bool) -> Syntax:
@@ -45,18 +67,18 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
     text = Text(f"[{cell.index + 1}] ", style="bold")
     label = ROLE_LABELS[cell.role]
     if label:
-        text.append(f"{label} {cell.exercise} ", style="bold italic")
+        text.append(f"{_(label)} {cell.exercise} ", style="bold italic")
     if cell.line:
         text.append(f"{notebook_view.cell_label(ls.lesson, cell)} ", style="dim")
     if cs.edited:
-        text.append("· edited ", style="italic")
+        text.append("· " + _("edited") + " ", style="italic")
         if cs.stale:  # the lesson file changed since the learner edited this cell
             text.append(_("(from older lesson code) "), style="italic yellow")
     if cell.skipped:
-        text.append("· not run by run-all ", style="dim")
+        text.append("· " + _("not run by run-all") + " ", style="dim")
     text.append_text(predict.header_mark(cs, ls))
     if cell.role == "solution":
-        text.append("· for reading: compare it with your answer", style="dim")
+        text.append("· " + _("for reading: compare it with your answer"), style="dim")
         return text
     text.append("· ")
     text.append_text(_status(cs, show_times))
@@ -66,29 +88,33 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
 def _status(cs: CellState, show_times: bool) -> Text:
     if cs.running:
         shown = f" {cs.elapsed:.1f} s" if show_times else ""
-        return Text(f"⏳ running{shown} ({keys.INTERRUPT}: interrupt)", style="bold yellow")
+        return Text(
+            "⏳ " + _("running{time} ({key}: interrupt)").format(time=shown, key=keys.INTERRUPT),
+            style="bold yellow",
+        )
     if cs.queued:
-        return Text("… queued", style="yellow")
+        return Text("… " + _("queued"), style="yellow")
     result = cs.result
     if result is None:
-        return Text("not run yet", style="dim")
+        return Text(_("not run yet"), style="dim")
     status = result.status
     took = f" {result.seconds:.2f} s" if show_times else ""
     if cs.cell.role == "check" and status in ("ok", "error") and not result.interrupted:
         return (
-            Text(f"✓ solved{took}", style="bold green")
+            Text("✓ " + _("solved") + took, style="bold green")
             if status == "ok"
-            else Text(f"✗ not solved{took}", style="bold red")
+            else Text("✗ " + _("not solved") + took, style="bold red")
         )
     if status == "ok":
-        return Text(f"✓ ran{took}", style="green")
+        return Text("✓ " + _("ran") + took, style="green")
     if result.interrupted:
-        return Text(f"■ interrupted{took}", style="bold yellow")
+        return Text("■ " + _("interrupted") + took, style="bold yellow")
     if status == "error":
-        kind = result.error.type if result.error else "error"
-        mark = "✓ raised as expected: " if cs.cell.raises else "✗ "
-        return Text(f"{mark}{kind}{took}", style="yellow" if cs.cell.raises else "bold red")
-    return Text(f"⚠ {status}{took}", style="bold red")
+        kind = result.error.type if result.error else _("error")
+        if cs.cell.raises:
+            return Text("✓ " + _("raised as expected: {kind}").format(kind=kind) + took, "yellow")
+        return Text(f"✗ {kind}{took}", style="bold red")
+    return Text(f"⚠ {_(status)}{took}", style="bold red")
 
 
 @dataclass
@@ -157,7 +183,11 @@ def _streams(live: list[tuple[str, str]], last: int | None = None) -> list[Rende
         lines = text.split("\n")
         if len(lines) > last:
             skipped = Text(
-                f"… {len(lines) - last} earlier lines (all shown when the cell ends)\n",
+                "… "
+                + _("{count} earlier lines (all shown when the cell ends)").format(
+                    count=len(lines) - last
+                )
+                + "\n",
                 style="dim italic",
             )
             text = skipped + Text("\n").join(lines[-last:])
@@ -169,16 +199,19 @@ def _result_top(result: CellResult) -> list[RenderableType]:
     if result.fresh_session:
         parts.append(
             Text(
-                "ℹ The previous session had ended, so this cell ran in a fresh one: variables from "
-                f"earlier cells are gone. To get them back, {AGAIN}.",
+                "ℹ "
+                + _(
+                    "The previous session had ended, so this cell ran in a fresh one: variables "
+                    "from earlier cells are gone. To get them back, {again}."
+                ).format(again=render_errors.again()),
                 style="italic cyan",
             )
         )
     parts.extend(_streams([("stdout", result.stdout), ("stderr", result.stderr)]))
     if result.output_truncated:
-        parts.append(Text("… output truncated (too much printed)", style="dim italic"))
+        parts.append(Text("… " + _("output truncated (too much printed)"), style="dim italic"))
     for warning in result.warnings:
-        where = f" (line {warning.line})" if warning.line else ""
+        where = " (" + _("line {line}").format(line=warning.line) + ")" if warning.line else ""
         times = f" (×{warning.count})" if warning.count > 1 else ""
         parts.append(
             Text(
@@ -189,7 +222,13 @@ def _result_top(result: CellResult) -> list[RenderableType]:
     if result.warnings_hidden:
         hidden = result.warnings_hidden
         parts.append(
-            Text(f"… {hidden} more warning{'s' * (hidden != 1)} not shown", style="dim italic")
+            Text(
+                "… "
+                + ngettext(
+                    "{count} more warning not shown", "{count} more warnings not shown", hidden
+                ).format(count=hidden),
+                style="dim italic",
+            )
         )
     if result.value is not None:
         value = Text("⇒ ", style="bold green")
@@ -204,18 +243,20 @@ def _result_bottom(result: CellResult, ls: LessonState, dark: bool) -> list[Rend
     if error is not None and error.interrupted:
         parts.append(
             Text(
-                f"■ Interrupted at line {error.line or '?'}. "
-                "What the cell assigned before that is kept.",
+                "■ "
+                + _(
+                    "Interrupted at line {line}. What the cell assigned before that is kept."
+                ).format(line=error.line or "?"),
                 style="bold yellow",
             )
         )
     elif error is not None and result.role == "check" and error.type == "AssertionError":
-        message = clean(error.message or "the check's assertion failed")
-        parts.append(Text(f"✗ Not solved: {message}", style="bold red"))
+        message = clean(error.message or _("the check's assertion failed"))
+        parts.append(Text("✗ " + _("Not solved: {message}").format(message=message), "bold red"))
     elif error is not None:
-        parts.extend(_error(error, ls, dark))
+        parts.extend(render_errors.error(error, ls, dark))
     if result.status in DEAD:
-        parts.extend(_dead(result))
+        parts.extend(render_errors.dead(result))
     return parts
 
 
@@ -229,82 +270,6 @@ def _plot(plot: dict[str, Any], width: int, height: int) -> Text:
         return Text(f"[plot: {clean(str(plot.get('title') or 'untitled'))}]", style="dim")
 
 
-def _error(error: CellError, ls: LessonState, dark: bool) -> list[RenderableType]:
-    title = Text(f" {clean(error.type)}: ", style="bold white on dark_red")
-    title.append(clean(error.message), style="bold white on dark_red")
-    title.append(" ", style="on dark_red")
-    parts: list[RenderableType] = [title]
-    if error.line and ls.lesson.places is not None:
-        parts.append(Text(f"at {notebook_view.where(ls.lesson, error.line)}", style="red"))
-    elif error.line:
-        parts.append(Text(f"at line {error.line} of the lesson", style="red"))
-    trace = error.traceback
-    if trace:
-        # The lesson's full path only makes lines long; its name says the same.
-        trace = trace.replace(f'"{ls.lesson.path}"', f'"{ls.lesson.path.name}"')
-        trace = _without_last_line(trace, error.type)
-    if trace.strip():
-        parts.append(Text(clean(trace.rstrip("\n")), style="dim"))
-    if error.explanation is not None:
-        parts.extend(_explanation(error.explanation, dark))
-    return parts
-
-
-def _without_last_line(trace: str, kind: str) -> str:
-    """The traceback without its closing `Type: message` line: the title above says it."""
-    lines = trace.rstrip("\n").split("\n")
-    for i in range(len(lines) - 1, -1, -1):
-        if lines[i] == kind or lines[i].startswith(f"{kind}: "):
-            return "\n".join(lines[:i])
-    return "\n".join(lines)
-
-
-def _explanation(found: Explanation, dark: bool) -> list[RenderableType]:
-    parts: list[RenderableType] = [Text(f"💡 {clean(found.title)}", style="bold cyan")]
-    for label, text in (("What happened", found.what), ("Why", found.why), ("Fix", found.fix)):
-        if text:
-            line = Text(f"{label}: ", style="bold")
-            line.append(clean(text.strip()))
-            parts.append(line)
-    if found.snippet.strip():
-        parts.append(
-            Syntax(
-                found.snippet.strip("\n"),
-                "python",
-                background_color="default",
-                theme="monokai" if dark else "default",
-                word_wrap=True,
-            )
-        )
-    return parts
-
-
-def _dead(result: CellResult) -> list[RenderableType]:
-    status = result.status
-    cause = clean(result.cause or "")
-    if status == "timeout" and not cause:
-        # Stopped by SIGINT at the time limit: the session and its variables are still there.
-        return [
-            Text(
-                "⏱ The cell ran past its time limit and was stopped. Your variables are still there.",
-                style="bold yellow",
-            )
-        ]
-    what = {
-        "timeout": "⏱ The cell ran past its time limit and did not stop, so its session was ended",
-        "crashed": "💥 The session crashed",
-        "memory": "🧠 The cell ran out of memory",
-    }[status]
-    parts: list[RenderableType] = [
-        Text(f"{what}{': ' + cause if cause else '.'}", style="bold red")
-    ]
-    if result.advice:
-        parts.append(Text(clean(result.advice) + f" (press {keys.RESTART})", style="yellow"))
-    if status != "memory" or result.cause:
-        parts.append(Text(f"The next cell starts a fresh session: {AGAIN}.", style="yellow"))
-    return parts
-
-
 def _exercise_line(cs: CellState, ls: LessonState) -> Text:
     name = str(cs.cell.exercise)
     exercise = ls.lesson.exercise(name)
@@ -314,23 +279,30 @@ def _exercise_line(cs: CellState, ls: LessonState) -> Text:
     text = Text()
     if verdict is None:
         text.append(
-            f"✎ Exercise: edit ({keys.EDIT}), then run ({keys.RUN}): the check runs after it.",
+            "✎ "
+            + _("Exercise: edit ({edit}), then run ({run}): the check runs after it.").format(
+                edit=keys.EDIT, run=keys.RUN
+            ),
             style="bold cyan",
         )
     elif verdict["solved"]:
-        text.append("★ Solved!", style="bold green")
-        text.append(" Move on when you are ready (n: next lesson).", style="green")
+        text.append("★ " + _("Solved!"), style="bold green")
+        text.append(" " + _("Move on when you are ready (n: next lesson)."), style="green")
     else:
-        text.append("✗ Not solved yet", style="bold red")
+        text.append("✗ " + _("Not solved yet"), style="bold red")
         message = clean(str(verdict.get("message") or "")).strip()
         if message:
-            text.append(f": {message}", style="red")
+            text.append(_(": ") + _(message), style="red")
     if not (verdict and verdict["solved"]):
         extra = []
         if hints:
-            extra.append(f"{keys.HINT}: hint ({shown}/{hints} shown)")
+            extra.append(
+                _("{key}: hint ({shown}/{total} shown)").format(
+                    key=keys.HINT, shown=shown, total=hints
+                )
+            )
         if exercise and exercise.solution and name not in ls.solutions_shown:
-            extra.append(f"{keys.SOLUTION}: show the solution")
+            extra.append(_("{key}: show the solution").format(key=keys.SOLUTION))
         if extra:
             text.append("\n" + " · ".join(extra), style="dim")
     return text

@@ -10,6 +10,7 @@ from pathlib import Path
 from autograd_tutor.core.lesson import Lesson
 from autograd_tutor.core.library import Entry, load, shipped_lessons
 from autograd_tutor.core.progress import Progress, lesson_key
+from autograd_tutor.ui.i18n import N_
 
 
 def locale_lang(env: Mapping[str, str] | None = None) -> str:
@@ -53,4 +54,5 @@ def plan(
             open_at = (found, last.cell)
     if open_at is None and path is not None and path.is_file() and lessons:
         open_at = (0, 0)  # one lesson file: open it, there is nothing to choose from
-    return Start(entries, lang, str(source) if path is not None else "shipped lessons", open_at)
+    shipped = N_("shipped lessons")  # the list's top line words it in the learner's language
+    return Start(entries, lang, str(source) if path is not None else shipped, open_at)

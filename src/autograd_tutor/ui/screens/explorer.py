@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import ActiveBinding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -28,13 +28,14 @@ from autograd_tutor.core.lesson import ExplorerSetup
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
 from autograd_tutor.ui import keys
+from autograd_tutor.ui.i18n import N_, _
 from autograd_tutor.ui.widgets.plot_view import PlotView
 
 # Seconds. 6 rates x 5000 epochs (the most Explorer allows) is 30,000 tiny steps: ~25 s on
 # a slow 2-core machine.
 RUN_TIMEOUT = 90.0
 LR_WIDTH, VALUE_WIDTH, VERDICT_WIDTH = 6, 11, 12  # the finals table's columns
-NO_SETUP = (
+NO_SETUP = N_(
     "This lesson has no learning-rate explorer: its front matter sets none "
     "(`explorer:`, docs/authoring.md)."
 )
@@ -70,6 +71,11 @@ class ExplorerScreen(Screen[None]):
     # Short descriptions (in keys.py with the app's other keys): all seven must fit the
     # footer of a 100-column terminal.
     BINDINGS: ClassVar[list[BindingType]] = list(keys.EXPLORER_SCREEN)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        # The footer's words in the learner's language (keys.py keeps them in English).
+        return {key: keys.translated(active) for key, active in super().active_bindings.items()}
 
     DEFAULT_CSS = """
     ExplorerScreen {
@@ -122,7 +128,7 @@ class ExplorerScreen(Screen[None]):
         self._closed = False
 
     def compose(self) -> ComposeResult:
-        intro = self.explorer.setup.intro if self.explorer else NO_SETUP
+        intro = self.explorer.setup.intro if self.explorer else _(NO_SETUP)
         yield Static(intro, id="explorer-intro", markup=False)
         yield Static(id="explorer-choice")
         yield PlotView(id="explorer-plot")
@@ -131,7 +137,7 @@ class ExplorerScreen(Screen[None]):
         # it do not depend on when the header was last repainted).
         names = self.explorer.param_names if self.explorer else ()
         table.add_column("lr", width=LR_WIDTH)
-        for label in (*(f"final {name}" for name in names), "final loss"):
+        for label in (_("final {name}").format(name=name) for name in (*names, "loss")):
             table.add_column(label, width=VALUE_WIDTH)
         table.add_column("", width=VERDICT_WIDTH)
         # Not focusable: its own enter/arrow bindings would swallow the explorer's keys.
@@ -179,7 +185,11 @@ class ExplorerScreen(Screen[None]):
             return
         self.running = True
         self._ran = (tuple(sorted(explorer.rates)), explorer.epochs)
-        self._status(f"running {len(explorer.rates)} rate(s) x {explorer.epochs} epochs…")
+        self._status(
+            _("running {rates} rate(s) x {epochs} epochs…").format(
+                rates=len(explorer.rates), epochs=explorer.epochs
+            )
+        )
         self._show_choice()
         self._run(explorer.code())
 
@@ -257,7 +267,7 @@ class ExplorerScreen(Screen[None]):
         self.running = False
         result = message.result
         if result is None:
-            self._status(f"the worker failed: {message.error}", error=True)
+            self._status(_("the worker failed: {error}").format(error=message.error), error=True)
             return
         for plot in result.plots:
             view = self.query_one(PlotView)
@@ -265,12 +275,12 @@ class ExplorerScreen(Screen[None]):
             view.flush()  # the final picture now, not a throttle interval later
         if result.status != "ok":
             why = (result.error.message if result.error else "") or result.cause or result.status
-            self._status(f"the run failed: {why}", error=True)
+            self._status(_("the run failed: {why}").format(why=why), error=True)
             return
         self.finals = parse_finals(result.stdout)
         self._fill_table()
         self.runs += 1
-        self._status("done: change the rates or epochs, then enter to run again")
+        self._status(_("done: change the rates or epochs, then enter to run again"))
         self._show_choice()
 
     # -- drawing -----------------------------------------------------------------------
@@ -283,9 +293,9 @@ class ExplorerScreen(Screen[None]):
             values = self.finals[lr]
             diverged = bool(values.get("diverged"))
             verdict = (
-                Text("diverged ✗", style="bold red")
+                Text(_("diverged") + " ✗", style="bold red")
                 if diverged
-                else Text("converging ✓", style="green")
+                else Text(_("converging") + " ✓", style="green")
             )
             style = "red" if diverged else ""
             table.add_row(
@@ -299,7 +309,7 @@ class ExplorerScreen(Screen[None]):
         ex = self.explorer
         if ex is None:
             return
-        text = Text("rates: ")
+        text = Text(_("rates:") + " ")
         for rate in sorted(set(ex.setup.rates) | set(ex.rates) | {ex.cursor}):
             chosen = rate in ex.rates
             label = f"{'●' if chosen else '○'} {rate:g}"
@@ -307,9 +317,9 @@ class ExplorerScreen(Screen[None]):
             if rate == ex.cursor:
                 style += " reverse"
             text.append(f" {label} ", style=style)
-        text.append(f"   epochs: {ex.epochs}", style="bold")
+        text.append("   " + _("epochs: {count}").format(count=ex.epochs), style="bold")
         if (tuple(sorted(ex.rates)), ex.epochs) != self._ran:
-            text.append("   (changed: enter to run)", style="italic")
+            text.append("   " + _("(changed: enter to run)"), style="italic")
         self.query_one("#explorer-choice", Static).update(text)
 
     def _status(self, message: str, *, error: bool = False) -> None:

@@ -10,13 +10,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from autograd_tutor.ui import keys
+from autograd_tutor.ui.i18n import _
 
 
 def key_table() -> Table:
     table = Table(expand=True, show_edge=False, box=None, padding=(0, 1))
-    table.add_column("Key", style="bold", no_wrap=True)
-    table.add_column("Where", style="dim", no_wrap=True)
-    table.add_column("Action", ratio=1)
+    table.add_column(_("Key"), style="bold", no_wrap=True)
+    table.add_column(_("Where"), style="dim", no_wrap=True)
+    table.add_column(_("Action"), ratio=1)
     last = None
     for key_names, where, what in keys.rows():
         table.add_row(Text(key_names), Text(where if where != last else ""), Text(what))
@@ -30,7 +31,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static(
-                "Keys — escape closes; c opens the command palette (every action by name)",
+                _("Keys — escape closes; c opens the command palette (every action by name)"),
                 id="help-title",
                 markup=False,
             )

@@ -17,7 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import CodeCell, Hint, Prose
-from autograd_tutor.ui import flow, keys, render
+from autograd_tutor.ui import flow, keys, linebreak, render
+from autograd_tutor.ui.i18n import _
+from autograd_tutor.ui.screens.exercise_actions import ExerciseActions
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.state import LessonState
 from autograd_tutor.ui.widgets import predict
@@ -59,7 +61,7 @@ class LessonBody(VerticalScroll, inherit_bindings=False):
     ]
 
 
-class LessonScreen(Screen[None]):
+class LessonScreen(ExerciseActions, Screen[None]):
     BINDINGS = keys.LESSON
     # -wide: the inspector and the graph go beside the lesson instead of below it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -111,7 +113,7 @@ class LessonScreen(Screen[None]):
         )
         for block in self.state.lesson.blocks:
             if isinstance(block, Prose):
-                text = block.text
+                text = linebreak.join_soft_breaks(block.text)  # no space inside Chinese
                 if hint is not None:
                     title, text = split_title(text)
                     if title:
@@ -156,7 +158,8 @@ class LessonScreen(Screen[None]):
         lesson = self.state.lesson
         number = self.tutor.lessons.index(lesson) + 1 if lesson in self.tutor.lessons else 0
         total = len(self.state.cells)
-        cell = f" · cell {self.state.cursor + 1}/{total}" if total else ""
+        where = _("cell {number}/{total}").format(number=self.state.cursor + 1, total=total)
+        cell = f" · {where}" if total else ""
         return f"{number}. {lesson.title}{cell}"
 
     # -- painting ----------------------------------------------------------------------
@@ -173,7 +176,9 @@ class LessonScreen(Screen[None]):
         self.set_timer(BUSY_PAINT_DELAY, lambda: self._paint_if_busy(index))
 
     def _paint_if_busy(self, index: int) -> None:
-        if 0 <= index < len(self.views) and (self.views[index].cs.queued or self.views[index].cs.running):
+        if 0 <= index < len(self.views) and (
+            self.views[index].cs.queued or self.views[index].cs.running
+        ):
             self.repaint_cell(index)
 
     def repaint_cell(self, index: int) -> None:
@@ -239,7 +244,9 @@ class LessonScreen(Screen[None]):
             return
         if not view.cs.runnable:
             self.notify(
-                f"A reference solution is for reading. Edit the exercise ({keys.EDIT}) and run it."
+                _(
+                    "A reference solution is for reading. Edit the exercise ({key}) and run it."
+                ).format(key=keys.EDIT)
             )
             return
         self._leave_editor()
@@ -270,14 +277,12 @@ class LessonScreen(Screen[None]):
         stopped = self.state.interrupt()
         running, dropped = stopped.running is not None, bool(stopped.dropped)
         if running:
-            self.notify(
-                "Interrupting the running cell"
-                + ("; the queued cells were dropped." if dropped else ".")
-            )
+            dropping = _("Interrupting the running cell; the queued cells were dropped.")
+            self.notify(dropping if dropped else _("Interrupting the running cell."))
         elif dropped:
-            self.notify("The queued cells were dropped.")
+            self.notify(_("The queued cells were dropped."))
         else:
-            self.notify("Nothing is running.")
+            self.notify(_("Nothing is running."))
         self.repaint_all()
 
     def action_restart(self) -> None:
@@ -309,8 +314,8 @@ class LessonScreen(Screen[None]):
         if view is None:
             return
         if not view.cs.editable:
-            what = "check" if view.cs.cell.role == "check" else "reference solution"
-            self.notify(f"The {what} cell is not for editing: edit the exercise cell above it.")
+            # A check or a reference solution: both belong to the exercise above them.
+            self.notify(_("This cell is not for editing: edit the exercise cell above it."))
             return
         if view.editor is None:
             view.start_edit(self.dark).focus()
@@ -339,53 +344,7 @@ class LessonScreen(Screen[None]):
         self.state.reset_cell(view.cs.cell.index)
         self.tutor.keep_edits(self.state)
         view.show(self.dark, self.tutor.show_times)
-        self.notify("The cell has the lesson's code again.")
-
-    # -- exercises ---------------------------------------------------------------------
-
-    def _exercise(self) -> str | None:
-        name = self.state.exercise_of(self.state.cursor) if self.views else None
-        if name is None:
-            self.notify("There is no exercise here or below.")
-        return name
-
-    def action_hint(self) -> None:
-        name = self._exercise()
-        if name is None:
-            return
-        hint_views = self.hint_views.get(name, [])
-        shown = self.state.hints_shown.get(name, 0)
-        if shown >= len(hint_views):
-            more = (
-                f" Press {keys.SOLUTION} to see the solution."
-                if name not in self.state.solutions_shown
-                else ""
-            )
-            self.notify(
-                ("No hints for this exercise." if not hint_views else "That was the last hint.")
-                + more
-            )
-            return
-        self.state.hints_shown[name] = shown + 1
-        self.repaint_all()
-        self.query_one(LessonBody).scroll_to_center(
-            hint_views[shown], animate=False, origin_visible=True
-        )
-
-    def action_solution(self) -> None:
-        name = self._exercise()
-        if name is None:
-            return
-        solution = self.state.cell_of(name, "solution")
-        if solution is None:
-            self.notify("This exercise has no reference solution.")
-            return
-        self.reveal_solution(name)
-        self.move_to(solution.cell.index)
-
-    def reveal_solution(self, name: str) -> None:
-        self.state.solutions_shown.add(name)
-        self.repaint_all()
+        self.notify(_("The cell has the lesson's code again."))
 
     # -- lessons -----------------------------------------------------------------------
 

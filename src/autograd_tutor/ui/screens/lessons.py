@@ -32,10 +32,11 @@ def progress_marks(lesson: Lesson, app: TutorApp) -> tuple[str, str]:
     solved = len(progress.solved(key) & {e.name for e in lesson.exercises})
     total = len(lesson.exercises)
     star = "★" if solved == total else "☆"
-    marks = [f"{ran}/{len(lesson.cells)} cells run"]
+    marks = [_("{done}/{total} cells run").format(done=ran, total=len(lesson.cells))]
     short = [_("{ran}/{cells} run").format(ran=ran, cells=len(lesson.cells))]
     if total:
-        marks.append(f"{star} {solved}/{total} exercises solved")
+        words = _("{done}/{total} exercises solved").format(done=solved, total=total)
+        marks.append(f"{star} {words}")
         short.append(f"{star} {solved}/{total}")
     predicted = predict.progress_marks(lesson, progress)
     marks += predicted
@@ -83,8 +84,11 @@ def short_path(path: Path) -> str:
 
 
 def broken_prompt(err: LessonError) -> Text:
-    text = Text("✗ broken lesson file: ", style="bold red")
+    # The words in bold, the file's own message not: split at the placeholder.
+    before, _where, after = _("broken lesson file: {where}").partition("{where}")
+    text = Text("✗ " + before, style="bold red")
     text.append(clean(f"{short_path(err.path)}:{err.line}: {err.message}"), style="red")
+    text.append(after, style="bold red")
     return text
 
 
@@ -113,9 +117,21 @@ class LessonListScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(f"autograd-tutor · {self.tutor.source_name}")
+        yield StatusBar(self._where())
         yield LessonOptions(id="lesson-list")
         yield Footer(compact=True)
+
+    def _where(self) -> str:
+        return f"autograd-tutor · {_(self.tutor.source_name)}"
+
+    def refresh_words(self) -> None:
+        """The language changed: the list, the top line and the footer in the new one."""
+        if not self.is_mounted:
+            return
+        self.query_one(StatusBar).set_where(self._where())
+        self.query_one(StatusBar).reword()
+        self.fill()
+        self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.fill()
@@ -149,7 +165,13 @@ class LessonListScreen(Screen[None]):
                 options.append(Option(broken_prompt(err), disabled=True))
         if not options:
             options.append(
-                Option(Text(f"no lessons in {self.tutor.source_name}", style="dim"), disabled=True)
+                Option(
+                    Text(
+                        _("no lessons in {source}").format(source=_(self.tutor.source_name)),
+                        style="dim",
+                    ),
+                    disabled=True,
+                )
             )
         listing.add_options(options)
         current = self.tutor.current_lesson_index()

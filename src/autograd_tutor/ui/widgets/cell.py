@@ -10,7 +10,8 @@ from textual.message import Message
 from textual.widgets import Markdown, Static, TextArea
 
 from autograd_tutor.core.lesson import Hint
-from autograd_tutor.ui import keys, render
+from autograd_tutor.ui import keys, linebreak, render
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.notebook_view import first_code_line
 from autograd_tutor.ui.state import CellState, LessonState
 from autograd_tutor.ui.widgets.plot_view import PlotPanel
@@ -73,7 +74,9 @@ class CellView(Vertical):
                 : len(f"[{self.cs.cell.index + 1}] ")
             ]
             text.append(
-                f"reference solution of {self.cs.cell.exercise}: hidden (press {keys.SOLUTION})",
+                _("reference solution of {name}: hidden (press {key})").format(
+                    name=self.cs.cell.exercise, key=keys.SOLUTION
+                ),
                 style="dim italic",
             )
             header.update(text)
@@ -153,5 +156,8 @@ class HintView(Vertical):
         self.total = total
 
     def compose(self) -> ComposeResult:
-        yield Static(f"💡 Hint {self.number} of {self.total}", classes="hint-title")
-        yield Markdown(self.hint.text)
+        yield Static(
+            "💡 " + _("Hint {number} of {total}").format(number=self.number, total=self.total),
+            classes="hint-title",
+        )
+        yield Markdown(linebreak.join_soft_breaks(self.hint.text))

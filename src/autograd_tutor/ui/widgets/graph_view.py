@@ -17,9 +17,11 @@ from textual.containers import ScrollableContainer
 from textual.widget import Widget
 
 from autograd_tutor.core.graphtext import Line, render_graph
+from autograd_tutor.ui.i18n import N_, _
 
 # Style tags produced by render_graph -> our component classes.
 TAGS = ("op", "leaf", "nonleaf", "highlight", "plain")
+FRESH = N_("fresh session: no variables yet")  # the note of `LessonState.session_restarted`
 
 
 class GraphLines(Widget):
@@ -88,11 +90,11 @@ class GraphLegend(GraphLines):
         # Words, not just colours: the legend must also read on a monochrome terminal.
         super().__init__(
             [
-                ("key:", "plain"),
-                ("your variable", "nonleaf"),
-                ("operation", "op"),
-                ("leaf: .grad lands here", "leaf"),
-                ("selected", "highlight"),
+                (_("key:"), "plain"),
+                (_("your variable"), "nonleaf"),
+                (_("operation"), "op"),
+                (_("leaf: .grad lands here"), "leaf"),
+                (_("selected"), "highlight"),
             ],
             id="graph-legend",
         )
@@ -118,7 +120,7 @@ class GraphView(ScrollableContainer):
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.border_title = "autograd graph"
+        self.border_title = _("autograd graph")
         self._lines = GraphLines()
         self.graph: dict[str, Any] = {}
         self.highlight: str | None = None
@@ -129,16 +131,21 @@ class GraphView(ScrollableContainer):
 
     def on_mount(self) -> None:
         if not self.graph:
-            self._lines.set_lines([("pick a tensor to see the graph behind it", "plain")])
+            self._lines.set_lines([(_("pick a tensor to see the graph behind it"), "plain")])
 
     def show_graph(self, graph: Mapping[str, Any], highlight: str | None = None) -> None:
         """Draw `graph` (from `Session.graph(name)`); `highlight` is a variable name or node id."""
         self.graph = dict(graph)
+        if self.graph.get("note") == FRESH:  # the state's words, in the learner's language
+            self.graph["note"] = _(FRESH)
         self.highlight = highlight
         root = self.graph.get("root")
-        self.border_title = f"autograd graph of {root}" if root else "autograd graph"
+        self.border_title = (
+            _("autograd graph of {name}").format(name=root) if root else _("autograd graph")
+        )
         if not self.graph.get("nodes") and not self.graph.get("note"):
-            lines: list[Line] = [(f"{root or 'this value'}: no graph to show", "plain")]
+            what = root or _("this value")
+            lines: list[Line] = [(_("{name}: no graph to show").format(name=what), "plain")]
         else:
             lines = render_graph(self.graph, highlight)
         self._lines.set_lines(lines)

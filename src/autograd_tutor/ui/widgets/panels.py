@@ -26,6 +26,7 @@ from textual.widget import Widget
 
 from autograd_tutor.core import targets
 from autograd_tutor.ui import keys
+from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.state import LessonState, PanelChoices
 from autograd_tutor.ui.widgets.graph_view import GraphLegend, GraphView
 from autograd_tutor.ui.widgets.inspector import MARK, TensorInspector
@@ -38,10 +39,8 @@ LEGEND_ROWS = 2  # the legend line and its margin; hidden in a short terminal (a
 INSPECTOR_CHROME = 2  # the title line and the header row
 MIN_PANEL = 3
 
-NO_TENSORS = f"No tensors yet: run a cell that makes one, then press {keys.GRAPH} again."
-NO_TARGET = (
-    f"This cell names no tensor: pick one in the inspector ({keys.INSPECTOR}), then {keys.RUN}."
-)
+NO_TENSORS = "No tensors yet: run a cell that makes one, then press {graph} again."
+NO_TARGET = "This cell names no tensor: pick one in the inspector ({inspector}), then {run}."
 
 
 def _shown(widget: Widget) -> bool:
@@ -134,18 +133,18 @@ class LessonPanels(Vertical):
     def set_rows(self, rows: Iterable[Mapping[str, Any]], changed: set[str]) -> None:
         rows = list(rows)
         self.inspector.update_rows(rows, changed)
-        hide = f"{keys.INSPECTOR}: hide"
+        hide = _("{key}: hide").format(key=keys.INSPECTOR)
         if rows:
-            self.inspector.border_title = (
-                f"tensors ({len(rows)}) · {MARK} changed by the last cell · ⏎ graph · {hide}"
-            )
+            self.inspector.border_title = _(
+                "tensors ({count}) · {mark} changed by the last cell · ⏎ graph · {hide}"
+            ).format(count=len(rows), mark=MARK, hide=hide)
         else:
-            self.inspector.border_title = f"tensors: none yet · {hide}"
+            self.inspector.border_title = _("tensors: none yet · {hide}").format(hide=hide)
         self.fit()
 
     def set_graph(self, graph: Mapping[str, Any], highlight: str | None) -> None:
         self.graph_view.show_graph(graph, highlight)
-        self.graph_view.border_subtitle = f"{keys.GRAPH}: hide"
+        self.graph_view.border_subtitle = _("{key}: hide").format(key=keys.GRAPH)
         self.fit()
 
     # -- drawing the lesson's state ----------------------------------------------------
@@ -169,7 +168,7 @@ class LessonPanels(Vertical):
             return
         graph: dict[str, Any] = state.graph or {
             "root": state.graph_target,
-            "note": "reading the graph…" if state.busy or state.pending else "",
+            "note": _("reading the graph…") if state.busy or state.pending else "",
         }
         highlight = targets.highlight_for(graph, state.graph_highlight, state.graph_highlight_op)
         self.set_graph(graph, highlight)
@@ -196,11 +195,11 @@ class LessonPanels(Vertical):
 
     def action_graph(self) -> None:
         if not self.state.tensors:
-            self.notify(NO_TENSORS)
+            self.notify(_(NO_TENSORS).format(graph=keys.GRAPH))
             return
         name, error = self._graph_choice()
         if name is None:
-            self.notify(NO_TARGET)
+            self.notify(_(NO_TARGET).format(inspector=keys.INSPECTOR, run=keys.RUN))
             return
         if self.state.graph_target == name:
             self.close_graph()  # g again on the same tensor: hide the graph

@@ -1,0 +1,28 @@
+"""`autograd-tutor [PATH] [--lang]`: check the path, plan where to begin, run the app."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from autograd_tutor.core.progress import Progress
+from autograd_tutor.ui.app import TutorApp
+from autograd_tutor.ui.startup import plan
+
+
+def run_app(path: Path | None = None, lang: str | None = None) -> int:
+    """`autograd-tutor [PATH] [--lang]`: the exit code for the shell."""
+    if path is not None and not path.exists():
+        print(f"autograd-tutor: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    progress = Progress.load()
+    start = plan(path, lang, progress)
+    app = TutorApp(
+        start.entries,
+        lang=start.lang,
+        progress=progress,
+        source_name=start.source_name,
+        open_at=start.open_at,
+    )
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)
