@@ -63,7 +63,7 @@ async def test_sixteen_shipped_lessons_are_two_lines_each_at_80x24(make_app) -> 
             title, summary = text.split("\n")
             assert all(cell_len(line) <= room for line in (title, summary)), text
             assert title.startswith(f"○ {number:>2}. {lesson.title[:20]}")
-            assert title.endswith(" run · ☆ 0/" + str(len(lesson.exercises)))
+            assert f" run · ☆ 0/{len(lesson.exercises)} · 🔮 0/{len(lesson.predictions)}" in title
             assert summary.strip() and lesson.summary.startswith(summary.strip().rstrip("…"))
         # The lesson under the cursor is in view, with its progress, at the bottom too.
         await pilot.press("end")
