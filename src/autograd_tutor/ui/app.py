@@ -25,6 +25,7 @@ from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.library import Entry
 from autograd_tutor.core.progress import Progress
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
+from autograd_tutor.core.runner.client.classroom import RemoteHost
 from autograd_tutor.core.runqueue import (
     CellFinished,
     CellStarted,
@@ -145,7 +146,11 @@ class TutorApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - shown to the learner; the UI goes on
             self._post(WorkerState(f"worker failed: {exc}"))
             return
-        details = "\n".join([f"torch {info.get('torch', '?')}", *report.details()])
+        # Served to a class: the class's limits are part of what the learner's cells get.
+        classroom = [str(line) for line in info.get("classroom", [])]
+        if isinstance(info.get("cell_seconds"), (int, float)):
+            self.cell_timeout = float(info["cell_seconds"])
+        details = "\n".join([f"torch {info.get('torch', '?')}", *report.details(), *classroom])
         self._post(WorkerState(report.headline(), details))
 
     def _post(self, message: Message) -> None:
@@ -352,12 +357,16 @@ def run_app(path: Path | None = None, lang: str | None = None) -> int:
         return 2
     progress = Progress.load()
     start = plan(path, lang, progress)
+    # Started by `serve` for one learner: the class's shared host, not a host of our own.
+    shared = RemoteHost.from_env()
     app = TutorApp(
         start.entries,
         lang=start.lang,
         progress=progress,
         source_name=start.source_name,
         open_at=start.open_at,
+        host=shared,
     )
+    app._own_host = True  # ours to close either way: a shared host's connection is ours
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -172,7 +172,9 @@ class LessonScreen(Screen[None]):
         self.set_timer(BUSY_PAINT_DELAY, lambda: self._paint_if_busy(index))
 
     def _paint_if_busy(self, index: int) -> None:
-        if 0 <= index < len(self.views) and (self.views[index].cs.queued or self.views[index].cs.running):
+        if 0 <= index < len(self.views) and (
+            self.views[index].cs.queued or self.views[index].cs.running
+        ):
             self.repaint_cell(index)
 
     def repaint_cell(self, index: int) -> None:
