@@ -1,12 +1,13 @@
 """Load benchmark: a class of learners on one `autograd-tutor serve`, over the browser's protocol.
 
-    .venv/bin/python bench/bench_classroom.py [--learners 30] [--runs 5]
+    .venv/bin/python bench/bench_classroom.py [--learners 30] [--runs 5] [--think 1,4]
 
 Each simulated learner is what a browser tab is to the server: a websocket to `/ws/KEY/-`
 speaking textual-serve's envelopes (`["stdin", keys]`), so each has its own app process
 and its own sessions on the class's one warm host. Every learner runs the lesson's cells
-(a backward pass, a live plot), then a trivial cell `--runs` times; the figure is the time
-from sending the key to the cell's output arriving on the websocket.
+(a backward pass, a live plot), then a trivial cell `--runs` times, reading 1-4 s between
+two (`--think`; `--think 0` is a burst: all press again the moment their output came); the
+figure is the time from sending the key to the cell's output arriving on the websocket.
 
 Printed beside each other, from the same run on the same machine:
 * one learner alone: key-to-output p50/p95, and the class's private memory;
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import sys
 import tempfile
@@ -99,6 +101,9 @@ class Tab:
         return time.perf_counter() - started if await self.until(marker, since) else None
 
 
+THINK = (0.0, 0.0)  # seconds a learner reads before the next key press (uniform); --think
+
+
 async def learner(session, url: str, key: str, runs: int, start: asyncio.Event, out: dict):
     async with session.ws_connect(f"{url}/ws/{key}/-?width=140&height=45") as ws:
         tab = Tab(ws)
@@ -114,7 +119,9 @@ async def learner(session, url: str, key: str, runs: int, start: asyncio.Event, 
                 return
         await tab.ws.send_str(json.dumps(["stdin", "j"]))  # to the trivial cell
         await asyncio.sleep(0.5)
+        pace = random.Random(key)
         for k in range(1, runs + 1):
+            await asyncio.sleep(pace.uniform(*THINK))
             seconds = await tab.press("\r", f"answer-{k}")
             if seconds is None:
                 out["lost"] += 1
@@ -235,7 +242,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=30)
     parser.add_argument("--runs", type=int, default=5, help="trivial cells per learner")
+    parser.add_argument(
+        "--think",
+        default="1,4",
+        help="MIN,MAX seconds a learner reads between cells (default 1,4); 0 for a burst: "
+        "every learner presses again as soon as the output came",
+    )
     args = parser.parse_args()
+    global THINK
+    low, _, high = args.think.partition(",")
+    THINK = (float(low), float(high or low))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "lesson").mkdir()
@@ -268,7 +284,8 @@ def main() -> int:
     per_learner_pss = (many_out["peak_pss"] - empty_pss) / max(args.learners, 1)
     ms = 1000.0
     print(
-        f"class of {args.learners} learners, {args.runs} trivial cells each, {os.cpu_count()} CPUs"
+        f"class of {args.learners} learners, {args.runs} trivial cells each,"
+        f" {THINK[0]:g}-{THINK[1]:g} s between them, {os.cpu_count()} CPUs"
     )
     print(f"{'':38}{'1 learner':>14}{f'{args.learners} learners':>16}   target")
     print(
