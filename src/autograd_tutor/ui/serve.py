@@ -37,6 +37,7 @@ from autograd_tutor.core.runner.shared.classcaps import (
     LEARNER_KEY,
     ClassCaps,
 )
+from autograd_tutor.ui.i18n import _, set_language
 
 log = logging.getLogger("autograd-tutor-serve")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -105,8 +106,11 @@ class ClassServer(Server):
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
         if not self._token_ok(request.query.get("token", "")):
             raise web.HTTPForbidden(
-                text="This class needs its access token: open the link `autograd-tutor serve`"
-                " printed (it ends in ?token=...).\n"
+                text=_(
+                    "This class needs its access token: open the link `autograd-tutor serve`"
+                    " printed (it ends in ?token=...)."
+                )
+                + "\n"
             )
         learner = request.query.get("learner")
         if learner is None:
@@ -115,8 +119,10 @@ class ClassServer(Server):
             raise web.HTTPFound(request.url.with_query(query))
         if not LEARNER_KEY.fullmatch(learner):
             raise web.HTTPBadRequest(
-                text="A learner key is 1 to 40 letters, digits, '-' or '_'"
-                f" (got {learner[:50]!r}).\n"
+                text=_("A learner key is 1 to 40 letters, digits, '-' or '_' (got {key}).").format(
+                    key=repr(learner[:50])
+                )
+                + "\n"
             )
         scheme = "wss" if request.secure else "ws"
         token = self.token or NO_TOKEN
@@ -129,9 +135,11 @@ class ClassServer(Server):
 
     def _tab_refusal(self, learner: str) -> str:
         if self.tabs.get(learner, 0) >= self.caps.learner_tabs:
-            return f"You already have {self.caps.learner_tabs} tabs of the tutor open: use one."
+            return _("You already have {n} tabs of the tutor open: use one.").format(
+                n=self.caps.learner_tabs
+            )
         if sum(self.tabs.values()) >= self.caps.class_tabs:
-            return "The class server is full: try again in a minute."
+            return _("The class server is full: try again in a minute.")
         return ""
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
@@ -139,7 +147,7 @@ class ClassServer(Server):
         if not LEARNER_KEY.fullmatch(learner) or not self._token_ok(
             "" if token == NO_TOKEN else token
         ):
-            raise web.HTTPForbidden(text="not a learner of this class\n")
+            raise web.HTTPForbidden(text=_("Not a learner of this class.") + "\n")
         websocket = web.WebSocketResponse(heartbeat=15)
         await websocket.prepare(request)
         refusal = self._tab_refusal(learner)
@@ -219,6 +227,8 @@ def run_server(
     if path is not None and not path.exists():
         print(f"autograd-tutor serve: {path}: no such file or folder", file=sys.stderr)
         return 2
+    if lang:
+        set_language(lang)  # the server's own pages speak the class's language
     if token is None and not is_local(host):
         # Off localhost, anyone who reaches the port could run code: a token, like Jupyter's.
         token = secrets.token_urlsafe(18)
