@@ -124,7 +124,9 @@ class ClassServer(Server):
                 )
                 + "\n"
             )
-        scheme = "wss" if request.secure else "ws"
+        # Behind a TLS proxy (docs/classroom.md) the page is https: its websocket must be wss.
+        https = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+        scheme = "wss" if https else "ws"
         token = self.token or NO_TOKEN
         return {
             "font_size": 16,
