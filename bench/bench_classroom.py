@@ -205,6 +205,26 @@ def private_bytes(
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def kind(pid: int) -> str:
+    """Which part of the class a process is: where the CPU goes."""
+    line = _cmdline(pid)
+    if b" serve " in line:
+        return "serve (web)"
+    if b" open " in line:
+        return "apps"
+    if b"runner.host" in line:
+        return "host"
+    return "sessions"
+
+
 def server_pid(url: str) -> int:
     port = url.rsplit(":", 1)[1].split("/")[0]
     for entry in os.listdir("/proc"):
@@ -271,12 +291,21 @@ def main() -> int:
             async def measured() -> None:
                 task = asyncio.create_task(a_class(url, args.learners, args.runs, "l"))
                 peak = peak_pss = 0
+                used: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU s so far)
+                first = {p: cpu_seconds(p) for p in _tree(SERVER["pid"])}
                 while not task.done():
                     pids = _tree(SERVER["pid"])
+                    for pid in pids:
+                        was = used.get(pid, (kind(pid), 0.0))
+                        now = cpu_seconds(pid) - first.get(pid, 0.0)
+                        used[pid] = (was[0], max(was[1], now))
                     peak = max(peak, private_bytes(pids))
                     peak_pss = max(peak_pss, private_bytes(pids, ("Pss",)))
                     await asyncio.sleep(1.0)
-                many_out.update(await task, peak=peak, peak_pss=peak_pss)
+                cpu: dict[str, float] = {}
+                for name, seconds in used.values():
+                    cpu[name] = cpu.get(name, 0.0) + seconds
+                many_out.update(await task, peak=peak, peak_pss=peak_pss, cpu=cpu)
 
             asyncio.run(measured())
         baseline = own_host_baseline()
@@ -310,6 +339,9 @@ def main() -> int:
     print(f"{'sessions refused':38}{one['refused']:>14}{many_out['refused']:>16}")
     print(f"{'learners lost (no answer in time)':38}{one['lost']:>14}{many_out['lost']:>16}   0")
     print(f"{'learners done':38}{one['done']:>14}{many_out['done']:>16}")
+    cells = max(len(many_out["times"]) + 2 * many_out["done"], 1)
+    where = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(many_out["cpu"].items()))
+    print(f"CPU used by the class: {where} ({cells} cells run)")
     return 0 if many_out["lost"] == 0 else 1
 
 
