@@ -66,7 +66,7 @@ print(f"answer-{n}")
 ```
 """
 ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
-STEP_SECONDS = 180.0  # one step of one learner on a loaded machine, before it counts as lost
+STEP_SECONDS = 60.0  # one step of one learner on a loaded machine, before it counts as lost
 MiB = 1024**2
 
 
