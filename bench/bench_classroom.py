@@ -134,14 +134,21 @@ async def learner(session, url: str, key: str, runs: int, start: asyncio.Event, 
 
 
 async def a_class(url: str, learners: int, runs: int, tag: str) -> dict:
-    out = {"times": [], "lost": 0, "refused": 0, "done": 0, "ready": 0}
+    out = {"times": [], "lost": 0, "refused": 0, "done": 0, "ready": 0, "hung": 0}
     start = asyncio.Event()
     timeout = aiohttp.ClientTimeout(total=None)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        tasks = [
-            asyncio.create_task(learner(session, url, f"{tag}{i}", runs, start, out))
-            for i in range(learners)
-        ]
+
+        async def bounded(key: str) -> None:
+            # A learner's whole visit has a deadline too: past it, it counts as lost.
+            visit = STEP_SECONDS * (runs + 6)
+            try:
+                await asyncio.wait_for(learner(session, url, key, runs, start, out), visit)
+            except asyncio.TimeoutError:
+                out["lost"] += 1
+                out["hung"] += 1
+
+        tasks = [asyncio.create_task(bounded(f"{tag}{i}")) for i in range(learners)]
         # The class logs in first: every app has drawn its worker's `sandbox:` (or is lost)
         # before anyone runs a cell, so app start-ups are not measured as cell latency.
         deadline = time.monotonic() + STEP_SECONDS * 2
@@ -337,6 +344,7 @@ def main() -> int:
     print(f"{'sessions refused':38}{one['refused']:>14}{many_out['refused']:>16}")
     print(f"{'learners lost (no answer in time)':38}{one['lost']:>14}{many_out['lost']:>16}   0")
     print(f"{'learners done':38}{one['done']:>14}{many_out['done']:>16}")
+    print(f"{'  of the lost, past the visit deadline':38}{one['hung']:>14}{many_out['hung']:>16}")
     cells = max(len(many_out["times"]) + 2 * many_out["done"], 1)
     where = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(many_out["cpu"].items()))
     print(f"CPU used by the class: {where} ({cells} cells run)")
