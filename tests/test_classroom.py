@@ -150,3 +150,29 @@ def _zombie(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] == "Z"
     except OSError:
         return True
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--session-memory-mb", "0"], "must be positive: --session-memory-mb"),
+        (["--port", "70000"], "must be positive: --port"),
+        (["/no/such/lessons"], "no such file or folder"),
+    ],
+)
+def test_serve_refuses_bad_options_in_words(args, says, capsys):
+    from autograd_tutor.cli import main
+
+    assert main(["serve", *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+def test_serve_help_shows_every_limit(capsys):
+    from autograd_tutor.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    for line in ClassCaps().describe():
+        assert line in out.replace("\n  ", "\n")
