@@ -106,6 +106,12 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--data", type=Path, help="learners' progress folders (default: the user data dir)"
     )
+    serve.add_argument(
+        "--allow-partial-sandbox",
+        action="store_true",
+        help="serve even where cells could reach other learners' files (no mount namespace,"
+        " no Landlock)",
+    )
     for name, meta, text in (
         ("learner_tabs", "N", "open tabs per learner"),
         ("class_tabs", "N", "open tabs in the class"),
@@ -312,6 +318,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         caps=ClassCaps(**values),
         token=args.token,
         data_root=args.data,
+        allow_partial=args.allow_partial_sandbox,
     )
 
 

@@ -37,6 +37,7 @@ from autograd_tutor.core.runner.shared.classcaps import (
     LEARNER_KEY,
     ClassCaps,
 )
+from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 from autograd_tutor.ui.i18n import _, set_language
 
 log = logging.getLogger("autograd-tutor-serve")
@@ -194,6 +195,25 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def files_walled_off(socket_path: Path) -> SandboxReport:
+    """What a learner's session gets here, asked of the class's host as an app asks."""
+    from autograd_tutor.core.runner.client.classroom import RemoteHost
+
+    probe = RemoteHost(str(socket_path), "server-probe", keep_spare=False)
+    try:
+        report = probe.sandbox_report()
+    finally:
+        probe.close()
+    # Cells must not reach the class's socket nor other learners' folders: either wall does.
+    walls = [
+        name
+        for name in report.active
+        if name.startswith(("mount namespace", "landlock filesystem"))
+    ]
+    missing = {} if walls else {"file walls": "no mount namespace and no Landlock"}
+    return SandboxReport(active=walls, missing=missing)
+
+
 def is_local(host: str) -> bool:
     return host in LOCAL_HOSTS
 
@@ -216,6 +236,7 @@ def run_server(
     caps: ClassCaps,
     token: str | None,
     data_root: Path | None,
+    allow_partial: bool = False,
 ) -> int:
     """`autograd-tutor serve`: start the class's host, then the web server; the exit code."""
     from autograd_tutor.core.progress import data_dir
@@ -248,6 +269,16 @@ def run_server(
         print(f"autograd-tutor serve: worker ready (torch {info.get('torch', '?')})")
         for line in caps.describe():
             print(f"  {line}")
+        walls = files_walled_off(shared.socket_path)
+        print(f"  {walls.summary()}")
+        if not walls.full and not allow_partial:
+            print(
+                "autograd-tutor serve: refused: without a mount namespace or Landlock, one"
+                " learner's cells could open the class's socket and other learners' files."
+                " Use a kernel that offers them, or --allow-partial-sandbox to serve anyway.",
+                file=sys.stderr,
+            )
+            return 1
         server = ClassServer(
             app_args,
             host=host,
