@@ -16,13 +16,14 @@ from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 if TYPE_CHECKING:
     from autograd_tutor.core.results import CellResult
 
-COMMANDS = ("open", "run", "check", "new", "sandbox")
+COMMANDS = ("open", "run", "check", "new", "sandbox", "serve")
 EPILOG = """commands:
   (none) [PATH]          open the tutor on the shipped lessons, or on PATH (a folder or a lesson)
   run PATH               run every cell of one lesson (.md, .ipynb or .py), as the app does
   check [PATH...]        validate and run lessons like a test suite (default: the shipped ones)
   new TITLE              write a new lesson file to start from
   sandbox                show which protections this machine gives the cells
+  serve [PATH]           serve the tutor to a class's browsers (docs/classroom.md)
 
 Run `autograd-tutor COMMAND --help` for a command's options."""
 
@@ -77,7 +78,59 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--lang", choices=("en", "zh"), default="en")
 
     sub.add_parser("sandbox", help="show which protections the cells get here")
+    _serve_parser(sub)
     return parser
+
+
+def _serve_parser(sub: argparse._SubParsersAction) -> None:
+    from autograd_tutor.core.runner.shared.classcaps import ClassCaps
+
+    d = ClassCaps()
+    serve = sub.add_parser(
+        "serve",
+        help="serve the tutor to browsers: one warm worker for a whole class",
+        description="Serve the tutor to browsers (textual-serve): each tab is a learner's "
+        "own app; all sessions fork from one warm worker. See docs/classroom.md.",
+        epilog="limits (each learner's cells also get the sandbox of `autograd-tutor sandbox`):\n"
+        + "\n".join(f"  {line}" for line in d.describe()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("path", nargs="?", type=Path, help="a folder of lessons or one lesson")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--lang", choices=("en", "zh"), help="lesson language")
+    serve.add_argument(
+        "--token",
+        help="access token; off localhost one is made and printed unless given",
+    )
+    serve.add_argument(
+        "--data", type=Path, help="learners' progress folders (default: the user data dir)"
+    )
+    serve.add_argument(
+        "--allow-partial-sandbox",
+        action="store_true",
+        help="serve even where cells could reach other learners' files (no mount namespace,"
+        " no Landlock)",
+    )
+    for name, meta, text in (
+        ("learner_tabs", "N", "open tabs per learner"),
+        ("class_tabs", "N", "open tabs in the class"),
+        ("learner_sessions", "N", "live sessions per learner"),
+        ("class_sessions", "N", "live sessions in the class"),
+        ("session_memory_mb", "MB", "memory per session, all its processes"),
+        ("session_processes", "N", "processes (tasks) per session"),
+        ("cpu_seconds", "S", "CPU seconds per session"),
+        ("cell_seconds", "S", "wall-clock seconds per cell"),
+        ("reserve_mb", "MB", "refuse new sessions while less memory is available"),
+    ):
+        default = getattr(d, name)
+        serve.add_argument(
+            "--" + name.replace("_", "-"),
+            type=type(default),
+            default=default,
+            metavar=meta,
+            help=f"{text} (default {default:g})",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,10 +297,36 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from autograd_tutor.core.runner.shared.classcaps import ClassCaps
+    from autograd_tutor.ui.serve import run_server
+
+    values = {f.name: getattr(args, f.name) for f in fields(ClassCaps)}
+    bad = [f"--{k.replace('_', '-')}" for k, v in values.items() if v <= 0]
+    if bad or not 0 < args.port < 65536:
+        print(
+            f"autograd-tutor serve: must be positive: {', '.join(bad) or '--port'}", file=sys.stderr
+        )
+        return 2
+    return run_server(
+        args.path,
+        host=args.host,
+        port=args.port,
+        lang=args.lang,
+        caps=ClassCaps(**values),
+        token=args.token,
+        data_root=args.data,
+        allow_partial=args.allow_partial_sandbox,
+    )
+
+
 COMMAND_FUNCS = {
     "open": cmd_open,
     "run": cmd_run,
     "check": cmd_check,
     "new": cmd_new,
     "sandbox": cmd_sandbox,
+    "serve": cmd_serve,
 }

@@ -82,6 +82,7 @@ class TutorApp(App[int]):
         source_name: str = "lessons",
         open_at: tuple[int, int] | None = None,
         host: WorkerHost | None = None,
+        close_host: bool = False,
         show_times: bool = True,
         stable_status: bool = False,
     ) -> None:
@@ -94,9 +95,10 @@ class TutorApp(App[int]):
         self.progress = progress
         self.source_name = source_name
         self.open_at = open_at
-        # A host passed in (tests share one) is not ours to close.
+        # A host passed in (tests share one) is not ours to close, unless told: a learner's
+        # connection to the class's shared host is.
         self.host = host or WorkerHost()
-        self._own_host = host is None
+        self._own_host = host is None or close_host
         # Snapshot tests: no durations, and no machine-dependent sandbox report on screen.
         self.show_times = show_times
         self.stable_status = stable_status
@@ -151,7 +153,11 @@ class TutorApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - shown to the learner; the UI goes on
             self._post(WorkerState(f"worker failed: {exc}"))  # worded by the status bar
             return
-        details = "\n".join([f"torch {info.get('torch', '?')}", *report.details()])
+        # Served to a class: the class's limits are part of what the learner's cells get.
+        classroom = [str(line) for line in info.get("classroom", [])]
+        if isinstance(info.get("cell_seconds"), (int, float)):
+            self.cell_timeout = float(info["cell_seconds"])
+        details = "\n".join([f"torch {info.get('torch', '?')}", *report.details(), *classroom])
         self._post(WorkerState(report.headline(), details))
 
     def _post(self, message: Message) -> None:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.runner.client.classroom import RemoteHost
 from autograd_tutor.ui.app import TutorApp
 from autograd_tutor.ui.startup import plan
 
@@ -17,12 +18,16 @@ def run_app(path: Path | None = None, lang: str | None = None) -> int:
         return 2
     progress = Progress.load()
     start = plan(path, lang, progress)
+    # Started by `serve` for one learner: the class's shared host, not a host of our own.
+    shared = RemoteHost.from_env()
     app = TutorApp(
         start.entries,
         lang=start.lang,
         progress=progress,
         source_name=start.source_name,
         open_at=start.open_at,
+        host=shared,
+        close_host=True,  # a shared host's connection is ours to close either way
     )
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -56,6 +56,7 @@ class WorkerHost:
 
     def __init__(self, *, keep_spare: bool = True, home: Path | None = None) -> None:
         self.keep_spare = keep_spare
+        self.max_spares = MAX_SPARES
         # The home the sandbox keeps closed (with every folder above it): HOME does not
         # reach the worker, so the relay is told explicitly. Tests pass a home-like folder.
         self.home = Path(home or Path.home()).resolve()
@@ -81,9 +82,14 @@ class WorkerHost:
         env["MPLCONFIGDIR"] = str(_matplotlib_cache())
         self._scratch_root = tempfile.mkdtemp(prefix="autograd-tutor-")
         env["AUTOGRAD_TUTOR_SCRATCH"] = self._scratch_root
+        extra_args, extra_fds = self._host_extras()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "autograd_tutor.core.runner.host", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
+            [
+                sys.executable,
+                *("-m", "autograd_tutor.core.runner.host", str(theirs.fileno())),
+                *extra_args,
+            ],
+            pass_fds=[theirs.fileno(), *extra_fds],
             start_new_session=True,  # the terminal's ^C goes to the app, not the worker
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -92,6 +98,10 @@ class WorkerHost:
         )
         theirs.close()
         self._control = mine
+
+    def _host_extras(self) -> tuple[list[str], list[int]]:
+        """More arguments and fds for the host process (the class's shared host has some)."""
+        return [], []
 
     def wait_ready(self) -> dict[str, Any]:
         """Block until torch is imported in the host; the host's info (versions, seconds)."""
@@ -141,7 +151,7 @@ class WorkerHost:
                     self._spares[key] = self._pool.submit(self._fork_session, settings)
                 # Only the settings asked for last: each spare is a relay and a cell process
                 # with open sockets, and every lesson folder has settings of its own.
-                while len(self._spares) > MAX_SPARES:
+                while len(self._spares) > self.max_spares:
                     oldest = next(iter(self._spares))
                     self._spares.pop(oldest).add_done_callback(_close_result)
         return session
@@ -165,7 +175,11 @@ class WorkerHost:
                 request = json.dumps({"op": "session", "settings": settings}).encode()
                 socket.send_fds(self._control, [request], [theirs.fileno()])
                 theirs.close()
-                relay_pid = protocol.recv(self._control, deadline).get("pid", 0)
+                reply = protocol.recv(self._control, deadline)
+                if reply.get("ev") == "refused":  # the class's shared host is at a cap
+                    mine.close()
+                    raise WorkerError(str(reply.get("message", "no session now")))
+                relay_pid = reply.get("pid", 0)
                 relay = RelayHandle(relay_pid)
                 self._relay_pids.add(relay_pid)
                 hello = protocol.recv(mine, deadline)

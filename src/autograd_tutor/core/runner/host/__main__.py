@@ -1,4 +1,5 @@
-"""`python -m autograd_tutor.core.runner.host FD`: the warm host process (see serve.py)."""
+"""`python -m autograd_tutor.core.runner.host FD [LISTEN_FD CAPS]`: the warm host process
+(see serve.py); with a listening socket, the class's shared host (classroom.py)."""
 
 from autograd_tutor.core.runner.host.serve import main
 

@@ -49,7 +49,6 @@ CLOSE_SECONDS = 0.25  # on the app's exit, for ending sessions and removing thei
 IDLE_BEFORE_WARMING = 1.0  # seconds without requests: the app has what it asked for
 
 
-
 def serve(control: socket.socket) -> None:
     # One slow import at a time, and only after a quiet second, so that a session asked
     # for meanwhile waits at most for one import, not for all of them.
@@ -102,5 +101,11 @@ def main() -> None:
         protocol.send(control, {"ev": "error", "message": f"{type(exc).__name__}: {exc}"})
         return
     protocol.send(control, {"ev": "ready", **info})
-    serve(control)
+    if len(sys.argv) > 3:  # `serve`: a listening socket for the class's apps, and its caps
+        from autograd_tutor.core.runner.host.classroom import ClassHost
+        from autograd_tutor.core.runner.shared.classcaps import ClassCaps
 
+        listener = socket.socket(fileno=int(sys.argv[2]))
+        ClassHost(control, listener, ClassCaps.from_json(sys.argv[3]), info).serve()
+        return
+    serve(control)
