@@ -1,6 +1,6 @@
 """Plot widget benchmark: each figure beside a baseline measured in the same run.
 
-    /work/venv/bin/python bench/bench_plot.py [--quick]
+    .venv/bin/python bench/bench_plot.py [--quick]
 
 Targets:
   prepare + draw a 10,000-point series in a PlotView at 100x30 <= 50 ms

@@ -1,6 +1,6 @@
 """UI benchmark: each figure beside a baseline measured in the same run.
 
-    /work/venv/bin/python bench/bench_ui.py [--quick]
+    .venv/bin/python bench/bench_ui.py [--quick]
 
 Targets:
   first frame (the lesson list on screen) <= 0.5 s after launching the installed command in
