@@ -110,6 +110,9 @@ async def learner(session, url: str, key: str, runs: int, start: asyncio.Event, 
         if not await tab.until("sandbox: ", 0):
             out["lost"] += 1
             return
+        # A browser's terminal says "focus" when the learner clicks into it, before any key
+        # (textual.js); without it the app takes the first key press as its focus change.
+        await ws.send_str(json.dumps(["focus"]))
         if "class server is full" in tab.text or "live sessions" in tab.text:
             out["refused"] += 1
         out["ready"] += 1
