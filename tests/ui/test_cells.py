@@ -236,3 +236,40 @@ async def test_plot_falls_back_to_text_in_a_tiny_terminal(make_app) -> None:
         text = cell_text(pilot, 0)
         assert "fixture loss" in text
         assert "┤" in text  # an axis of the text plot
+
+
+async def test_an_idle_lesson_pauses_its_tick_and_a_rerun_repaints_in_place(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, 1)
+        # Nothing runs: the tick that repaints running cells pauses itself (a class's idle
+        # apps do not wake five times a second).
+        await wait_for(pilot, lambda: not screen._ticker._active.is_set(), what="tick paused")
+        await pilot.press("down", "down", "down", "enter")  # a cell that streams for a while
+        await wait_for(pilot, lambda: "tick 2" in cell_text(pilot, 3), what="streamed output")
+        assert screen._ticker._active.is_set()  # resumed while it runs
+        await pilot.press("i")
+        await cells_done(pilot, timeout=15)
+        await wait_for(pilot, lambda: not screen._ticker._active.is_set(), what="tick paused")
+        await pilot.press("up", "up", "up", "enter")
+        await cells_done(pilot)
+        await pilot.press("enter")
+        await cells_done(pilot)
+        assert cell_text(pilot, 0).count("hello from the cell") == 1
+        assert "■ interrupted" in cell_text(pilot, 3)  # the other cells keep their output
+
+
+async def test_cell_parts_lay_out_only_when_their_height_may_change() -> None:
+    from rich.console import Group
+    from rich.text import Text
+
+    from autograd_tutor.ui.widgets.cell import _lines, _same_text, _texts
+
+    assert _lines([Text("answer-3")], 20) == _lines([Text("answer-4")], 20) == [1]
+    assert _lines([Text("a\nb"), Text("c")], 20) == [2, 1]
+    assert _lines([Text("x" * 20)], 20) is None  # it may wrap: laid out
+    assert _lines([Text("你好" * 5)], 20) is None  # wide characters count twice
+    assert _same_text(Text("✓ ran", style="green"), Text("✓ ran", style="green"))
+    assert not _same_text(Text("x", style="red"), Text("x"))
+    assert _texts(Group(Text("a"), Text("b"))) is not None
+    assert _texts(Group(Text("a"), Group())) is None  # anything but Texts: always updated

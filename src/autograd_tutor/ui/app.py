@@ -336,7 +336,13 @@ class TutorApp(App[int]):
                 timeout=10,
             )
         if state.view is not None:
-            state.view.cell_finished(event.index)
+            # A check changes its exercise's cells; a death or a fresh session, notices.
+            others = (
+                state.cells[event.index].cell.role != "code"
+                or not event.session_alive
+                or result.fresh_session
+            )
+            state.view.cell_finished(event.index, others)
 
     def _judged(self, state: LessonState, judgement: Judgement) -> None:
         if not judgement.solved:

@@ -140,7 +140,8 @@ class LessonScreen(ExerciseActions, Screen[None]):
         self.show_graph()  # also shows the inspector if the learner keeps it open
         self.state.cursor = min(self.state.cursor, max(len(self.views) - 1, 0))
         self.move_to(self.state.cursor)
-        self.set_interval(TICK, self._tick)
+        # Paused by its own tick while no cell runs: a class's idle apps wake for nothing.
+        self._ticker = self.set_interval(TICK, self._tick)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.repaint_all())
         self.query_one(LessonBody).focus()
         self.state.view = self  # from now on the app tells this screen what changed
@@ -180,13 +181,19 @@ class LessonScreen(ExerciseActions, Screen[None]):
             self.views[index].cs.queued or self.views[index].cs.running
         ):
             self.repaint_cell(index)
+            self._ticker.resume()  # its timer and streamed output, every TICK until it ends
 
     def repaint_cell(self, index: int) -> None:
         if 0 <= index < len(self.views):
             self.views[index].show(self.dark, self.tutor.show_times)
 
-    def cell_finished(self, index: int) -> None:
-        self.repaint_all()  # an exercise's line changes with its check, a notice with a crash
+    def cell_finished(self, index: int, others: bool = True) -> None:
+        """`others`: the result may change other cells too (a check judges its exercise and
+        shows the solution): all are repainted; else only this one."""
+        if others:
+            self.repaint_all()
+        else:
+            self.repaint_cell(index)
         self.follow(index)
 
     def show_tensors(self) -> None:
@@ -203,9 +210,11 @@ class LessonScreen(ExerciseActions, Screen[None]):
             self.call_after_refresh(body.scroll_to_widget, view, animate=False)
 
     def _tick(self) -> None:
-        for view in self.views:
-            if view.cs.running:
-                view.show(self.dark, self.tutor.show_times)
+        running = [view for view in self.views if view.cs.running]
+        for view in running:
+            view.show(self.dark, self.tutor.show_times)
+        if not running:
+            self._ticker.pause()  # resumed by the next cell still busy after a moment
 
     def move_to(self, index: int) -> None:
         if not self.views:
@@ -332,8 +341,7 @@ class LessonScreen(ExerciseActions, Screen[None]):
         view = self.current
         if view is not None and view.editor is event.text_area:
             view.cs.code = event.text_area.text
-            header = render.header(view.cs, self.state, self.tutor.show_times)
-            view.query_one(".cell-header", Static).update(header)
+            view.show_header(render.header(view.cs, self.state, self.tutor.show_times))
 
     def action_reset_cell(self) -> None:
         view = self.current

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -19,6 +22,58 @@ from autograd_tutor.ui.widgets.plot_view import PlotPanel
 # Below this terminal size a plot widget has no room: plots are drawn as text instead.
 MIN_PLOT_WIDTH = 50
 MIN_PLOT_HEIGHT = 20
+
+
+def _texts(body: RenderableType | None) -> list[Text] | None:
+    """The Texts a part is made of (a Text, or a Group of Texts); None for anything else."""
+    if isinstance(body, Text):
+        return [body]
+    if isinstance(body, Group) and all(isinstance(part, Text) for part in body.renderables):
+        return list(body.renderables)  # type: ignore[arg-type]
+    return None
+
+
+def _same_text(a: Text, b: Text) -> bool:
+    return (a.plain, a.spans, a.style, a.justify, a.overflow, a.no_wrap, a.end) == (
+        b.plain,
+        b.spans,
+        b.style,
+        b.justify,
+        b.overflow,
+        b.no_wrap,
+        b.end,
+    )
+
+
+def _lines(texts: list[Text], width: int) -> list[int] | None:
+    """Lines per Text when no line needs wrapping at `width`; None when one might."""
+    counts = []
+    for text in texts:
+        lines = text.plain.split("\n")
+        if any(cell_len(line) >= width for line in lines):
+            return None
+        counts.append(len(lines))
+    return counts
+
+
+class Part:
+    """One Static of a cell and what it shows: an update only when that changes, and a
+    layout only when its height may change (a layout arranges the whole lesson)."""
+
+    def __init__(self) -> None:
+        self.body: RenderableType | None = None
+
+    def show(self, static: Static, body: RenderableType) -> None:
+        old, new = _texts(self.body), _texts(body)
+        if old is not None and new is not None:
+            if len(old) == len(new) and all(map(_same_text, old, new)):
+                return  # drawn already
+            width = static.size.width
+            same_height = width > 0 and (_lines(old, width) or 0) == (_lines(new, width) or 1)
+            static.update(body, layout=not same_height)
+        else:
+            static.update(body)
+        self.body = body
 
 
 class CellEditor(TextArea):
@@ -44,6 +99,7 @@ class CellView(Vertical):
         self.ls = lesson_state
         self.editor: CellEditor | None = None
         self._shown_code: tuple[str, bool] | None = None
+        self._parts = {name: Part() for name in ("header", "output", "after")}
 
     def compose(self) -> ComposeResult:
         yield Static(classes="cell-header")
@@ -79,12 +135,12 @@ class CellView(Vertical):
                 ),
                 style="dim italic",
             )
-            header.update(text)
+            self._parts["header"].show(header, text)
             code.display = out.display = False
             self.query_one(".cell-after", Static).display = False
             self.query_one(PlotPanel).display = False
             return
-        header.update(render.header(self.cs, self.ls, show_times))
+        self._parts["header"].show(header, render.header(self.cs, self.ls, show_times))
         code.display = self.editor is None
         if self._shown_code != (self.cs.code, dark):
             self._shown_code = (self.cs.code, dark)
@@ -104,14 +160,17 @@ class CellView(Vertical):
             text_height=max(5, min(15, size.height - 4)),
         )
         after = self.query_one(".cell-after", Static)
-        for static, body in ((out, parts.top), (after, parts.bottom)):
+        for name, static, body in (("output", out, parts.top), ("after", after, parts.bottom)):
             static.display = body is not None
             if body is not None:
-                static.update(body)
+                self._parts[name].show(static, body)
         # One blank line between the code and whatever comes first under it.
         after.set_class(parts.top is None and not parts.plots, "-first")
         self.query_one(PlotPanel).set_class(parts.top is None, "-first")
         self._show_plots(parts.plots)
+
+    def show_header(self, text: Text) -> None:
+        self._parts["header"].show(self.query_one(".cell-header", Static), text)
 
     def _show_plots(self, plots: list[dict[str, Any]]) -> None:
         panel = self.query_one(PlotPanel)

@@ -65,4 +65,6 @@ class StatusBar(Horizontal):
 
     def set_where(self, where: str) -> None:
         self._where = where
-        self.query_one(".status-where", Static).update(where)
+        # One line of a fixed width (the bar's, less the worker's): no layout for a cursor
+        # move, which would arrange the whole lesson.
+        self.query_one(".status-where", Static).update(where, layout=False)
