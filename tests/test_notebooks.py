@@ -92,6 +92,20 @@ def notebook(cells: list[tuple[str, str]] = CELLS) -> nbformat.NotebookNode:
     )
 
 
+def write_format(folder: Path, form: str) -> Path:
+    """The notebook above as a file of `form`: ipynb, py:percent, py:light or sphinx."""
+    if form == "ipynb":
+        path = folder / "autograd.ipynb"
+        nbformat.write(notebook(), path)
+    elif form == "sphinx":
+        path = folder / "plot_autograd.py"
+        path.write_text(SPHINX)
+    else:
+        path = folder / f"autograd_{form[3:]}.py"
+        path.write_text(jupytext.writes(notebook(), fmt=form))  # as `jupytext --to` writes it
+    return path
+
+
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=180)
 
@@ -119,15 +133,7 @@ def line_in(path: Path, text: str) -> int:
 
 @pytest.mark.parametrize("form", ["ipynb", "py:percent", "py:light", "sphinx"])
 def test_every_format_runs_with_its_magics(tmp_path: Path, form: str) -> None:
-    if form == "ipynb":
-        path = tmp_path / "autograd.ipynb"
-        nbformat.write(notebook(), path)
-    elif form == "sphinx":
-        path = tmp_path / "plot_autograd.py"
-        path.write_text(SPHINX)
-    else:
-        path = tmp_path / f"autograd_{form[3:]}.py"
-        path.write_text(jupytext.writes(notebook(), fmt=form))  # as `jupytext --to` writes it
+    path = write_format(tmp_path, form)
     records = run_json(path)
 
     grad = by_source(records, "tensor([2., 2.])")

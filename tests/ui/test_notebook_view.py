@@ -56,19 +56,9 @@ async def test_saved_outputs_beside_fresh_ones(make_app, tmp_path: Path) -> None
 async def test_every_format_runs_in_the_app(make_app, tmp_path: Path, form: str) -> None:
     """The notebook of tests/test_notebooks.py (magics, a shell escape, an error, a plot),
     written in each format and run whole in the app."""
-    import jupytext
+    from tests.test_notebooks import SHELL, write_format
 
-    from tests.test_notebooks import SHELL, SPHINX, notebook
-
-    if form == "ipynb":
-        path = tmp_path / "autograd.ipynb"
-        nbformat.write(notebook(), path)
-    elif form == "sphinx":
-        path = tmp_path / "plot_autograd.py"
-        path.write_text(SPHINX)
-    else:
-        path = tmp_path / f"autograd_{form[3:]}.py"
-        path.write_text(jupytext.writes(notebook(), fmt=form))
+    path = write_format(tmp_path, form)
     app = make_app(path)
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "LessonScreen")

@@ -26,6 +26,14 @@ class Tmux:
         )
         return done.stdout
 
+    def start(self, shell: str, data: Path, *env: str, width: int = 100, height: int = 30) -> None:
+        """A session `app` running `shell`, progress in `data`, `env` as NAME=VALUE; UTF-8
+        as it is (-u), whatever the test's own locale."""
+        pairs = [f"AUTOGRAD_TUTOR_DATA={data}", f"PATH={os.environ.get('PATH', '')}", *env]
+        options = [arg for pair in pairs for arg in ("-e", pair)]
+        self("-u", "new-session", "-d", "-s", "app", "-x", str(width), "-y", str(height),
+             *options, shell)  # fmt: skip
+
     def screen(self) -> str:
         return self("capture-pane", "-p", "-t", "app")
 
@@ -46,21 +54,7 @@ def test_installed_command_in_tmux(tmp_path: Path) -> None:
     tmux = Tmux(f"agt-{uuid.uuid4().hex[:8]}")
     data = tmp_path / "data"
     shell = f"{command} {FIXTURES}; echo AGT-EXIT=$?; sleep 60"
-    tmux(
-        "new-session",
-        "-d",
-        "-s",
-        "app",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-e",
-        f"AUTOGRAD_TUTOR_DATA={data}",
-        "-e",
-        f"PATH={os.environ.get('PATH', '')}",
-        shell,
-    )
+    tmux.start(shell, data)
     try:
         tmux.wait_for("Fixture basics")
         tmux("send-keys", "-t", "app", "Enter")  # open the first lesson

@@ -4,7 +4,6 @@ command, and a `.ipynb` whose saved outputs are shown beside this machine's."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -49,9 +48,7 @@ print("gradients:", 9*a**2 == a.grad, -2*b == b.grad)
 def in_tmux(path: Path, data: Path) -> Tmux:
     tmux = Tmux(f"agt-{uuid.uuid4().hex[:8]}")
     shell = f"{installed_command()} {path}; echo AGT-EXIT=$?; sleep 60"
-    env = [f"AUTOGRAD_TUTOR_DATA={data}", f"PATH={os.environ.get('PATH', '')}"]
-    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30",
-         *[arg for pair in env for arg in ("-e", pair)], shell)  # fmt: skip
+    tmux.start(shell, data)
     return tmux
 
 

@@ -3,7 +3,6 @@ The footer and an exercise's feedback are Chinese, and no English sentence of ou
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -23,24 +22,8 @@ def test_installed_command_in_chinese(tmp_path: Path) -> None:
     tmux = Tmux(f"agt-{uuid.uuid4().hex[:8]}")
     data = tmp_path / "data"
     shell = f"{command} {ZH_EXERCISE} --lang zh; echo AGT-EXIT=$?; sleep 60"
-    tmux(
-        "-u",  # wide characters as they are, whatever the test's own locale
-        "new-session",
-        "-d",
-        "-s",
-        "app",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-e",
-        f"AUTOGRAD_TUTOR_DATA={data}",
-        "-e",
-        f"PATH={os.environ.get('PATH', '')}",
-        "-e",
-        "LANG=C.UTF-8",  # an English locale: --lang zh is what makes it Chinese
-        shell,
-    )
+    # an English locale: --lang zh is what makes it Chinese
+    tmux.start(shell, data, "LANG=C.UTF-8")
     try:
         tmux.wait_for("尚未运行")  # one file: its lesson opens at once
         tmux.wait_for("沙箱")  # the worker is ready
