@@ -195,22 +195,26 @@ def _tree(root: int) -> list[int]:
     return found
 
 
+def rollup(pid: int) -> dict[str, int]:
+    """A process's /proc/PID/smaps_rollup in bytes by field; empty once it has gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            found[name] = int(rest.split()[0]) * 1024
+    return found
+
+
 def private_bytes(
     pids: list[int], fields: tuple[str, ...] = ("Private_Clean", "Private_Dirty", "Swap")
 ) -> int:
     """Private_Clean + Private_Dirty (+ swap) over the processes: what only they hold.
     With fields=("Pss",) their proportional share, with ("Rss",) what `top` shows."""
-    total = 0
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            name, _, rest = line.partition(":")
-            if name in fields:
-                total += int(rest.split()[0]) * 1024
-    return total
+    return sum(rollup(pid).get(field, 0) for pid in pids for field in fields)
 
 
 def private_and_pss(pids: list[int]) -> tuple[int, int]:
@@ -218,16 +222,9 @@ def private_and_pss(pids: list[int]) -> tuple[int, int]:
     smaps_rollup: the bench samples every second on the cores it measures, so it reads once."""
     private = pss = 0
     for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            name, _, rest = line.partition(":")
-            if name in ("Private_Clean", "Private_Dirty", "Swap"):
-                private += int(rest.split()[0]) * 1024
-            elif name == "Pss":
-                pss += int(rest.split()[0]) * 1024
+        found = rollup(pid)
+        private += sum(found.get(f, 0) for f in ("Private_Clean", "Private_Dirty", "Swap"))
+        pss += found.get("Pss", 0)
     return private, pss
 
 
