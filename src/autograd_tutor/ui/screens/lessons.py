@@ -39,8 +39,9 @@ def progress_marks(lesson: Lesson, app: TutorApp) -> tuple[str, str]:
         marks.append(f"{star} {words}")
         short.append(f"{star} {solved}/{total}")
     predicted = predict.progress_marks(lesson, progress)
-    marks += predicted
-    short += predict.progress_marks(lesson, progress, short=True) if predicted else []
+    if predicted is not None:
+        marks.append(predicted[0])
+        short.append(predicted[1])
     return " · ".join(marks), " · ".join(short)
 
 

@@ -156,21 +156,18 @@ def _said(truth: str) -> str:
     return {"raises": _("raises an error"), "no error": _("no error")}.get(truth, truth)
 
 
-def progress_marks(lesson: Lesson, progress: Progress, short: bool = False) -> list[str]:
-    """The lesson list's mark: predictions made and how many were right (`short`: for a
-    narrow terminal, `🔮 1/1`)."""
+def progress_marks(lesson: Lesson, progress: Progress) -> tuple[str, str] | None:
+    """The lesson list's mark: predictions made and how many were right, in words and in
+    short for a narrow terminal (`🔮 1/1`); None for a lesson that asks for none."""
     names = {p.name for p in lesson.predictions}
     if not names:
-        return []
+        return None
     made = {
         n: right
         for n, (_guess, right) in progress.predictions(lesson_key(lesson)).items()
         if n in names
     }
-    if short:
-        return [f"🔮 {len(made)}/{len(names)}"]
-    return [
-        _("{made}/{total} predictions ({right} right)").format(
-            made=len(made), total=len(names), right=sum(made.values())
-        )
-    ]
+    words = _("{made}/{total} predictions ({right} right)").format(
+        made=len(made), total=len(names), right=sum(made.values())
+    )
+    return words, f"🔮 {len(made)}/{len(names)}"

@@ -7,6 +7,7 @@ is waiting for yet finishes whatever the host had not done when it forked.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 
 SLOW_IMPORTS = (
@@ -21,6 +22,38 @@ SLOW_IMPORTS = (
     # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
     "torch._dynamo",
 )
+
+
+IDLE_BEFORE_WARMING = 1.0  # seconds without requests: the app has what it asked for
+
+
+class Warming:
+    """In a host: one slow import at a time, and only after a quiet second, so that a
+    session asked for meanwhile waits at most for one import, not for all of them."""
+
+    def __init__(self) -> None:
+        self.to_warm = list(SLOW_IMPORTS)
+        self.quiet_from = time.monotonic()  # the last request or import
+
+    def timeout(self) -> float | None:
+        """Seconds until the next import is due; None when all are done."""
+        if not self.to_warm:
+            return None
+        return max(IDLE_BEFORE_WARMING - (time.monotonic() - self.quiet_from), 0.0)
+
+    def busy(self) -> None:
+        self.quiet_from = time.monotonic()
+
+    def idle(self) -> None:
+        """Nothing was asked: the next import, if the host has been quiet long enough."""
+        if self.to_warm and time.monotonic() - self.quiet_from >= IDLE_BEFORE_WARMING:
+            warm_one(self.to_warm.pop(0))
+            self.quiet_from = time.monotonic()
+
+
+def next_wait(*timeouts: float | None) -> float | None:
+    """The select() timeout for the soonest of these (None: none due)."""
+    return min((max(t, 0.0) for t in timeouts if t is not None), default=None)
 
 
 def warm_one(module: str) -> None:

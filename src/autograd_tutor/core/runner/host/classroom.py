@@ -29,17 +29,15 @@ import select
 import signal
 import socket
 import struct
-import time
 from dataclasses import dataclass, field
 
-from autograd_tutor.core.runner.cell.warmup import SLOW_IMPORTS, warm_one
+from autograd_tutor.core.runner.cell.warmup import Warming, next_wait
 from autograd_tutor.core.runner.relay.relay import run_relay
 from autograd_tutor.core.runner.shared import protocol
 from autograd_tutor.core.runner.shared.cgroups import RelayWatch
 from autograd_tutor.core.runner.shared.classcaps import LEARNER_KEY, ClassCaps
 
 REPLY_SECONDS = 1.0  # a learner app that cannot take a small frame this long is dropped
-IDLE_BEFORE_WARMING = 1.0
 CLOSE_SECONDS = 0.5
 
 
@@ -80,30 +78,24 @@ class ClassHost:
         return set(self.relays.fds.values()) | self.relays.unwatched
 
     def serve(self) -> None:
-        to_warm = list(SLOW_IMPORTS)
-        quiet_from = time.monotonic()
+        warming = Warming()
         while True:
-            quiet = IDLE_BEFORE_WARMING - (time.monotonic() - quiet_from) if to_warm else None
-            timeouts = (t for t in (self.relays.timeout(), quiet) if t is not None)
-            wait = min((max(t, 0.0) for t in timeouts), default=None)
+            wait = next_wait(self.relays.timeout(), warming.timeout())
             watched = [self.control, self.listener, *self.conns, *self.relays.fds]
             ready = select.select(watched, [], [], wait)[0]
             self.relays.handle(ready)
             if self.control in ready and not self.control.recv(1):
                 self.close()  # the server is gone: so is every session
                 return
-            busy = False
+            asked = [c for c in ready if c in self.conns]
             if self.listener in ready:
                 self.accept()
-                busy = True
-            for conn in [c for c in ready if c in self.conns]:
+            for conn in asked:
                 self.handle(conn)
-                busy = True
-            if busy:
-                quiet_from = time.monotonic()
-            elif to_warm and time.monotonic() - quiet_from >= IDLE_BEFORE_WARMING:
-                warm_one(to_warm.pop(0))
-                quiet_from = time.monotonic()
+            if asked or self.listener in ready:
+                warming.busy()
+            else:
+                warming.idle()
 
     def accept(self) -> None:
         try:

@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 
-from autograd_tutor.core.runner.cell.warmup import SLOW_IMPORTS, warm_one
+from autograd_tutor.core.runner.cell.warmup import Warming, next_wait
 from autograd_tutor.core.runner.relay.relay import run_relay
 from autograd_tutor.core.runner.shared import protocol
 from autograd_tutor.core.runner.shared.cgroups import RelayWatch
@@ -46,26 +46,19 @@ def preload() -> dict:
 
 
 CLOSE_SECONDS = 0.25  # on the app's exit, for ending sessions and removing their cgroups
-IDLE_BEFORE_WARMING = 1.0  # seconds without requests: the app has what it asked for
 
 
 def serve(control: socket.socket) -> None:
-    # One slow import at a time, and only after a quiet second, so that a session asked
-    # for meanwhile waits at most for one import, not for all of them.
-    to_warm = list(SLOW_IMPORTS)
+    warming = Warming()
     relays = RelayWatch()  # removes a session's cgroups once its relay is gone
-    quiet_from = time.monotonic()  # the last request or import
     while True:
-        quiet = IDLE_BEFORE_WARMING - (time.monotonic() - quiet_from) if to_warm else None
-        wait = min((max(t, 0.0) for t in (relays.timeout(), quiet) if t is not None), default=None)
+        wait = next_wait(relays.timeout(), warming.timeout())
         ready = select.select([control, *relays.fds], [], [], wait)[0]
         relays.handle(ready)
         if control not in ready:
-            if to_warm and time.monotonic() - quiet_from >= IDLE_BEFORE_WARMING:
-                warm_one(to_warm.pop(0))
-                quiet_from = time.monotonic()
+            warming.idle()
             continue
-        quiet_from = time.monotonic()
+        warming.busy()
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         except OSError:
