@@ -75,6 +75,16 @@ async def cells_done(pilot: Pilot, timeout: float = 60.0) -> None:
     await pilot.pause()
 
 
+async def edit_current_cell(pilot: Pilot, code: str) -> None:
+    """Open the editor on the cell under the cursor, write `code`, leave it (edit kept)."""
+    await pilot.press("e")
+    screen = lesson_screen(pilot)
+    editor = screen.views[screen.state.cursor].editor
+    assert editor is not None, "the editor did not open"
+    editor.load_text(code)
+    await pilot.press("escape")
+
+
 async def open_lesson(pilot: Pilot, number: int) -> LessonScreen:
     """From the lesson list, open lesson `number` (1-based) with the keyboard."""
     for _ in range(number - 1):

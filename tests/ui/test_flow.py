@@ -12,6 +12,7 @@ from .helpers import (
     BASICS,
     cell_text,
     cells_done,
+    edit_current_cell,
     fixture_key,
     lesson_screen,
     open_lesson,
@@ -42,11 +43,9 @@ async def test_an_exercise_in_a_fresh_session_runs_the_cells_above_first(make_ap
     said = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_lesson(pilot, 2)
-        await pilot.press("down", "e")
-        editor = screen.views[1].editor
-        assert editor is not None
-        editor.load_text("y = x * 2")  # uses torch and x, both from cell 1
-        await pilot.press("escape", "enter")
+        await pilot.press("down")
+        await edit_current_cell(pilot, "y = x * 2")  # uses torch and x, both from cell 1
+        await pilot.press("enter")
         await cells_done(pilot)
         assert any("Running cell 1 first" in m and "i stops it" in m for m in said)
         setup, check = screen.state.cells[0], screen.state.cells[2]
@@ -104,11 +103,8 @@ async def test_an_edit_outlives_the_app_and_x_puts_the_lesson_code_back(
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_lesson(pilot, 1)
-        await pilot.press("e")
-        editor = screen.views[0].editor
-        assert editor is not None
-        editor.load_text('print("kept across restarts")')
-        await pilot.press("escape")  # leaving the editor keeps the edit in the progress
+        # leaving the editor keeps the edit in the progress
+        await edit_current_cell(pilot, 'print("kept across restarts")')
         saved = json.loads((data_dir / "progress.json").read_text())
         edits = saved["lessons"][fixture_key("basics")]["edits"]["en"]
         assert edits["0"]["code"] == 'print("kept across restarts")'

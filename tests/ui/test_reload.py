@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.css.query import NoMatches
 
-from .helpers import BASICS, cell_text, cells_done, open_lesson, wait_for
+from .helpers import BASICS, cell_text, cells_done, edit_current_cell, open_lesson, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -67,12 +67,8 @@ async def test_an_edited_cell_the_author_changes_keeps_the_learners_code(
     shutil.copy(BASICS, path)
     app = make_app(folder)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_lesson(pilot, 1)
-        await pilot.press("e")
-        editor = screen.views[0].editor
-        assert editor is not None
-        editor.load_text("import torch  # the learner's")
-        await pilot.press("escape")
+        await open_lesson(pilot, 1)
+        await edit_current_cell(pilot, "import torch  # the learner's")
         state = app.states[str(path)]
         path.write_text(path.read_text().replace("import torch\n", "import torch  # v2\n", 1))
         await wait_for(pilot, lambda: app.states[str(path)] is not state, 10, "the reload")
