@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from autograd_tutor import __version__
 from autograd_tutor.core.runner.shared.protocol import DEFAULT_TIMEOUT
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
+from autograd_tutor.core.safe_text import SafeWriter, clean, json_escaped
 
 if TYPE_CHECKING:
     from autograd_tutor.core.results import CellResult
@@ -138,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "open")
     args = _parser().parse_args(argv)
+    if args.command in ("run", "check", "new", "sandbox"):
+        # Everything these print passes one sanitiser: a cell's output, a lesson's title or
+        # an error message can hold escape sequences (OSC 52 sets the clipboard) or lone
+        # surrogates. The app (and `serve`, which shows the app) draws through Textual and
+        # cleans each string it shows instead (core/safe_text.py); `serve`'s own console
+        # prints only its URL, paths it was given and validated learner keys.
+        sys.stdout = SafeWriter(sys.stdout)
+        sys.stderr = SafeWriter(sys.stderr)
     try:
         return COMMAND_FUNCS[args.command](args)
     except KeyboardInterrupt:
@@ -201,7 +210,7 @@ def print_json(result: CellResult, place: str = "") -> None:
     record = result.to_json()
     if place:
         record["place"] = place
-    print(json.dumps(record, ensure_ascii=False), flush=True)
+    print(json_escaped(json.dumps(record, ensure_ascii=False)), flush=True)
 
 
 def print_human(result: CellResult, place: str = "") -> None:
@@ -215,8 +224,8 @@ def print_human(result: CellResult, place: str = "") -> None:
     if result.fresh_session:
         print("  (the previous session ended: this cell ran in a fresh one)")
     for text in (result.stdout, result.stderr):
-        if text:
-            print(_indent(text.rstrip("\n")))
+        if text:  # carriage returns as a terminal shows them; SafeWriter does the rest
+            print(_indent(clean(text).rstrip("\n")))
     if result.output_truncated:
         print("  … output truncated")
     for warning in result.warnings:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograd_tutor.core.progress import Progress
+from autograd_tutor.core.safe_text import clean
 from autograd_tutor.ui.startup import locale_lang, plan
-from autograd_tutor.ui.text import clean
 
 from .helpers import BASICS, FIXTURES, fixture_key
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from autograd_tutor.core.safe_text import one_line
+
 Line = tuple[str, str]
 
 # Past this depth the tree stops indenting, so a long chain (a loop that rebinds a tensor
 # every step) stays readable in a terminal instead of drifting off to the right.
 MAX_INDENT_DEPTH = 16
 SEE_ABOVE = "  ↑ see above"
+GRAPH_LINE_LIMIT = 400  # a line longer than this (a hostile label) is cut
 
 
 def _leaf_text(node: Mapping[str, Any]) -> str:
@@ -129,4 +132,5 @@ def render_graph(graph: Mapping[str, Any], highlight: str | None = None) -> list
 
     `highlight` is a variable name (or node id) whose line gets the "highlight" style.
     """
-    return _Renderer(graph, highlight).render(graph)
+    # Names and labels come from the cell: every line passes the one sanitiser.
+    return [(one_line(text, GRAPH_LINE_LIMIT), style) for text, style in _Renderer(graph, highlight).render(graph)]

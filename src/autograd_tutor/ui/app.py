@@ -35,6 +35,7 @@ from autograd_tutor.core.runqueue import (
     SessionRestarted,
     TensorsUpdated,
 )
+from autograd_tutor.core.safe_text import clean, one_line
 from autograd_tutor.core.tensor_rows import changed
 from autograd_tutor.core.watch import watch
 from autograd_tutor.ui import commands, flow, keys, linebreak, reload
@@ -371,7 +372,8 @@ class TutorApp(App[int]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        # Messages quote file paths, lesson names and exercise names: never markup.
+        # Every notice of every screen comes here: never markup, through the one sanitiser.
+        message, title = clean(message), one_line(title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def set_theme(self, name: str) -> None:

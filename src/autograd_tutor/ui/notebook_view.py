@@ -11,8 +11,8 @@ from rich.text import Text
 from autograd_tutor.core.lesson import CodeCell, Lesson
 from autograd_tutor.core.outputs import same_output, saved_by_line
 from autograd_tutor.core.results import CellResult
+from autograd_tutor.core.safe_text import clean
 from autograd_tutor.ui.i18n import _
-from autograd_tutor.ui.text import clean
 
 SAVED_LINES = 20  # a long saved output is cut: the fresh one above is what the learner reads
 

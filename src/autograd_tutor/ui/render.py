@@ -15,10 +15,10 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from autograd_tutor.core.results import CellResult
+from autograd_tutor.core.safe_text import clean, one_line, visible
 from autograd_tutor.ui import keys, notebook_view, render_errors
 from autograd_tutor.ui.i18n import N_, _, ngettext
 from autograd_tutor.ui.state import CellState, LessonState
-from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets import predict
 
 ROLE_LABELS = {
@@ -52,7 +52,7 @@ LIVE_LINES = 60
 def code(source: str, first_line: int, dark: bool) -> Syntax:
     # Line numbers are the lesson file's, the ones tracebacks and warnings speak of.
     return Syntax(
-        source or " ",
+        visible(source) or " ",  # a raw escape in a lesson's code is shown, not obeyed
         "python",
         theme="monokai" if dark else "default",
         line_numbers=True,
@@ -67,7 +67,7 @@ def header(cs: CellState, ls: LessonState, show_times: bool) -> Text:
     text = Text(f"[{cell.index + 1}] ", style="bold")
     label = ROLE_LABELS[cell.role]
     if label:
-        text.append(f"{_(label)} {cell.exercise} ", style="bold italic")
+        text.append(f"{_(label)} {one_line(cell.exercise)} ", style="bold italic")
     if cell.line:
         text.append(f"{notebook_view.cell_label(ls.lesson, cell)} ", style="dim")
     if cs.edited:
@@ -110,7 +110,7 @@ def _status(cs: CellState, show_times: bool) -> Text:
     if result.interrupted:
         return Text("■ " + _("interrupted") + took, style="bold yellow")
     if status == "error":
-        kind = result.error.type if result.error else _("error")
+        kind = one_line(result.error.type) if result.error else _("error")
         if cs.cell.raises:
             return Text("✓ " + _("raised as expected: {kind}").format(kind=kind) + took, "yellow")
         return Text(f"✗ {kind}{took}", style="bold red")

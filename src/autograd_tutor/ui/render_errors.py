@@ -8,10 +8,10 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from autograd_tutor.core.results import CellError, CellResult, Explanation
+from autograd_tutor.core.safe_text import clean
 from autograd_tutor.ui import keys, notebook_view
 from autograd_tutor.ui.i18n import N_, _
 from autograd_tutor.ui.state import LessonState
-from autograd_tutor.ui.text import clean
 
 
 def again() -> str:

@@ -1,30 +1,24 @@
-"""Make text printed by a cell safe to show: no escape sequence ever reaches the terminal.
+"""Hostile text where Textual reads markup.
 
-Everything a cell prints is rendered as rich `Text` (never markup). Control characters are
-shown as visible `\\x1b`-style escapes, except newline and tab; a carriage return keeps what
-a terminal would show (the text after the last `\\r` on a line), so progress bars look right.
+The one sanitiser is `core/safe_text.py` (control characters made visible, lengths bound);
+the app draws cell output, names and lesson text as rich `Text`, never as markup. A few
+Textual surfaces read a plain string as markup whatever we do (a widget's border title, a
+Markdown widget's source): for those, `label` escapes the markup after the sanitiser, and
+`markdown` makes a lesson's Markdown inert for the terminal while keeping it Markdown.
 """
 
 from __future__ import annotations
 
-import re
+from rich.markup import escape
 
-# C0 controls except \t and \n, DEL, C1 controls, and the Unicode bidi overrides that can
-# make text read differently from what it is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from autograd_tutor.core.safe_text import one_line, visible
 
 
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def label(text: object) -> str:
+    """A name from a cell or a lesson for a border title: one line, visible, no markup."""
+    return escape(one_line(text))
 
 
-def clean(text: str) -> str:
-    """`text` with carriage returns applied and every other control character escaped."""
-    text = text.replace("\r\n", "\n")
-    if "\r" in text:
-        text = "\n".join(
-            line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r")
-            for line in text.split("\n")
-        )
-    return _CONTROL.sub(_visible, text)
+def markdown(text: str) -> str:
+    """A lesson's Markdown (prose, hints, questions): control characters shown, not obeyed."""
+    return visible(text)

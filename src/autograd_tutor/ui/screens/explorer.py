@@ -27,6 +27,7 @@ from autograd_tutor.core.explorer import Explorer, parse_finals
 from autograd_tutor.core.lesson import ExplorerSetup
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerError, WorkerHost
+from autograd_tutor.core.safe_text import clean, one_line
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.i18n import N_, _
 from autograd_tutor.ui.widgets.plot_view import PlotView
@@ -299,7 +300,7 @@ class ExplorerScreen(Screen[None]):
             )
             style = "red" if diverged else ""
             table.add_row(
-                Text(lr, style=style),
+                Text(one_line(lr), style=style),
                 *(Text(_number(values.get(name)), style=style) for name in (*names, "loss")),
                 verdict,
                 key=lr,
@@ -324,4 +325,4 @@ class ExplorerScreen(Screen[None]):
 
     def _status(self, message: str, *, error: bool = False) -> None:
         status = self.query_one("#explorer-status", Static)
-        status.update(Text(message, style="bold red" if error else ""))
+        status.update(Text(clean(message), style="bold red" if error else ""))

@@ -22,6 +22,7 @@ from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.screens.exercise_actions import ExerciseActions
 from autograd_tutor.ui.screens.explorer import ExplorerScreen
 from autograd_tutor.ui.state import LessonState
+from autograd_tutor.ui.text import markdown
 from autograd_tutor.ui.widgets import predict
 from autograd_tutor.ui.widgets.cell import CellEditor, CellView, HintView
 from autograd_tutor.ui.widgets.panels import LessonPanels
@@ -117,11 +118,11 @@ class LessonScreen(ExerciseActions, Screen[None]):
                 if hint is not None:
                     title, text = split_title(text)
                     if title:
-                        yield Markdown(title, classes="prose", open_links=False)
+                        yield Markdown(markdown(title), classes="prose", open_links=False)
                     yield Static(hint, id="explorer-hint", markup=False)
                     hint = None
                 if text.strip():
-                    yield Markdown(text, classes="prose", open_links=False)
+                    yield Markdown(markdown(text), classes="prose", open_links=False)
             elif isinstance(block, CodeCell):
                 view = CellView(self.state.cells[block.index], self.state)
                 self.views.append(view)

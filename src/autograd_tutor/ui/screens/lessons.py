@@ -15,9 +15,9 @@ from textual.widgets.option_list import Option
 
 from autograd_tutor.core.lesson import Lesson, LessonError
 from autograd_tutor.core.progress import lesson_key
+from autograd_tutor.core.safe_text import clean
 from autograd_tutor.ui import keys
 from autograd_tutor.ui.i18n import _
-from autograd_tutor.ui.text import clean
 from autograd_tutor.ui.widgets import predict
 from autograd_tutor.ui.widgets.status import StatusBar
 

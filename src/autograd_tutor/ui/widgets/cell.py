@@ -17,6 +17,7 @@ from autograd_tutor.ui import keys, linebreak, render
 from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.notebook_view import first_code_line
 from autograd_tutor.ui.state import CellState, LessonState
+from autograd_tutor.ui.text import markdown
 from autograd_tutor.ui.widgets.plot_view import PlotPanel
 
 # Below this terminal size a plot widget has no room: plots are drawn as text instead.
@@ -219,4 +220,4 @@ class HintView(Vertical):
             "💡 " + _("Hint {number} of {total}").format(number=self.number, total=self.total),
             classes="hint-title",
         )
-        yield Markdown(linebreak.join_soft_breaks(self.hint.text))
+        yield Markdown(markdown(linebreak.join_soft_breaks(self.hint.text)))

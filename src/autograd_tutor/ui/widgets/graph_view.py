@@ -17,7 +17,9 @@ from textual.containers import ScrollableContainer
 from textual.widget import Widget
 
 from autograd_tutor.core.graphtext import Line, render_graph
+from autograd_tutor.core.safe_text import one_line
 from autograd_tutor.ui.i18n import N_, _
+from autograd_tutor.ui.text import label
 
 # Style tags produced by render_graph -> our component classes.
 TAGS = ("op", "leaf", "nonleaf", "highlight", "plain")
@@ -141,10 +143,10 @@ class GraphView(ScrollableContainer):
         self.highlight = highlight
         root = self.graph.get("root")
         self.border_title = (
-            _("autograd graph of {name}").format(name=root) if root else _("autograd graph")
+            _("autograd graph of {name}").format(name=label(root)) if root else _("autograd graph")
         )
         if not self.graph.get("nodes") and not self.graph.get("note"):
-            what = root or _("this value")
+            what = one_line(root) if root else _("this value")
             lines: list[Line] = [(_("{name}: no graph to show").format(name=what), "plain")]
         else:
             lines = render_graph(self.graph, highlight)

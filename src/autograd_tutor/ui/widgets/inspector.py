@@ -18,6 +18,7 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from autograd_tutor.core.safe_text import one_line
 from autograd_tutor.ui import keys
 
 Row = Mapping[str, Any]
@@ -171,7 +172,7 @@ class TensorInspector(DataTable[Any]):
             if value is None:
                 # None is information here (no grad yet, no grad_fn: a leaf): show it, dimmed.
                 return Text("None", style=none_style + style if style else none_style)
-            return Text(str(value), style=style)
+            return Text(one_line(value), style=style)  # a name or repr from a cell
 
         grad = row.get("grad")
         return [

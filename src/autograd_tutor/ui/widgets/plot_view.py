@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
 from autograd_tutor.core.plotdata import apply_labels, notes, prepare
+from autograd_tutor.core.safe_text import one_line
 
 REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws a second, whatever the event rate
 DEFAULT_WIDTH = 80  # used to downsample before the widget has a size
@@ -126,11 +127,16 @@ class PlotView(PlotextPlot):
                 continue
             xs = [p[0] for p in points]
             ys = [p[1] for p in points]
-            label = str(series.get("label") or "") or None
+            label = one_line(series.get("label") or "") or None
             if series.get("kind") == "scatter":
                 plt.scatter(xs, ys, label=label, marker=SCATTER_MARKER)
             else:
                 plt.plot(xs, ys, label=label, marker=LINE_MARKER)
+        # textual-plotext reads plotext's canvas back as ANSI: a label from the cell must
+        # hold no escape of its own.
+        for key in ("title", "xlabel", "ylabel"):
+            if prepared.get(key):
+                prepared[key] = one_line(prepared[key])
         apply_labels(plt, prepared)
         self.drawn = plot
         self.prepared = prepared

@@ -24,6 +24,7 @@ from autograd_tutor.core.predict import judge, matches_key, read, show
 from autograd_tutor.core.progress import Progress, lesson_key
 from autograd_tutor.ui.i18n import _
 from autograd_tutor.ui.state import CellState, LessonState
+from autograd_tutor.ui.text import markdown
 
 if TYPE_CHECKING:
     from autograd_tutor.ui.screens.lesson import LessonScreen
@@ -64,7 +65,7 @@ class PredictPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="predict-box"):
             yield Static(_("Predict, then run"), id="predict-title", markup=False)
-            yield Markdown(self.prediction.question, id="predict-question", open_links=False)
+            yield Markdown(markdown(self.prediction.question), id="predict-question", open_links=False)
             yield Input(placeholder=example(self.prediction.kind), id="predict-input")
             yield Static("", id="predict-problem", markup=False)
             yield Static(
@@ -149,7 +150,7 @@ def verdict(cs: CellState, ls: LessonState) -> list[RenderableType]:
             line.append("✓ " + _("right"), style="bold green")
         else:
             line.append("✗ " + _("not quite"), style="bold yellow")
-    return [line, RichMarkdown(prediction.explanation)]
+    return [line, RichMarkdown(markdown(prediction.explanation))]
 
 
 def _said(truth: str) -> str:

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from autograd_tutor.core.safe_text import one_line
 from autograd_tutor.ui.i18n import N_, _
 
 # The worker's states as the app and the sandbox report say them (English, the msgids).
@@ -41,7 +42,7 @@ class StatusBar(Horizontal):
         self._where = where
 
     def compose(self) -> ComposeResult:
-        yield Static(self._where, classes="status-where", markup=False)
+        yield Static(one_line(self._where), classes="status-where", markup=False)
         yield Static("", classes="status-worker", markup=False)
 
     def on_mount(self) -> None:
@@ -67,4 +68,4 @@ class StatusBar(Horizontal):
         self._where = where
         # One line of a fixed width (the bar's, less the worker's): no layout for a cursor
         # move, which would arrange the whole lesson.
-        self.query_one(".status-where", Static).update(where, layout=False)
+        self.query_one(".status-where", Static).update(one_line(where), layout=False)
