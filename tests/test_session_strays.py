@@ -9,19 +9,19 @@ user) gets the relay's watchdog: both are tested.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from autograd_tutor.core.runner.client import WorkerHost
-
+from autograd_tutor.core.runner.relay.sessiontree import session_tree
+from autograd_tutor.core.runner.shared import cgroups
 
 pytestmark = pytest.mark.slow
 
+IS_ROOT = os.geteuid() == 0
 CAP = 512 * 1024**2
 # Twelve memfds of 64 MiB each (768 MiB), held open and never mapped, then a pause in which
 # the watchdog (every 100 ms while a cell runs) must see them.
@@ -72,3 +72,84 @@ def test_detached_shared_memory_counts_against_the_cap(worker_host: WorkerHost) 
     finally:
         session.close()
     assert result.status == "memory", result
+
+
+# -- processes left running between cells -----------------------------------------------------
+
+BUSY = """
+import os
+for _ in range(4):
+    if os.fork() == 0:
+        while True:
+            pass
+"""
+
+
+def states(cell: int) -> dict[int, tuple[str, int]]:
+    """The cell process's descendants (host pids): (state letter, CPU ticks so far)."""
+    found = {}
+    for pid in session_tree(cell)[1:]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (fields[0], int(fields[11]) + int(fields[12]))
+    return found
+
+
+def stopped_soon(cell: int) -> dict[int, tuple[str, int]]:
+    """states() once every descendant is stopped. A SIGSTOP takes effect when its process
+    next runs: on a loaded machine, or under the session's CPU quota, that may be a moment."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = states(cell)
+        if all(s == "T" for s, _ in found.values()) or time.monotonic() > deadline:
+            assert all(s == "T" for s, _ in found.values()), found
+            return found
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
+def test_busy_background_processes_are_stopped_between_cells(
+    worker_host: WorkerHost, cgroup: int
+) -> None:
+    session = worker_host.new_session(session_cgroup=cgroup, spare=False)
+    try:
+        assert "background processes stopped between cells" in session.sandbox["active"]
+        if cgroup and cgroups.own_dir("cpu") is not None and IS_ROOT:
+            assert "session CPU cap 1 core (cgroup v1)" in session.sandbox["active"], (
+                session.sandbox
+            )
+            relay = int(Path(f"/proc/{session.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            quota = cgroups.own_dir("cpu") / cgroups.BASE / f"session-{relay}" / "cpu.cfs_quota_us"
+            assert quota.read_text().strip() == "100000"
+        assert session.run(BUSY, timeout=30).status == "ok"
+        before = stopped_soon(session.pid)
+        assert len(before) == 4, before
+        time.sleep(1.0)
+        after = states(session.pid)
+        assert all(after[p][1] == before[p][1] for p in before), (before, after)  # no CPU
+        # The next cell continues them while it runs, and they stop again after it.
+        running = session.run(
+            "import os, time\ntime.sleep(0.5)\n"
+            "sorted(open(f'/proc/{p}/stat').read().split(')')[1].split()[0]"
+            " for p in os.listdir('/proc') if p.isdigit() and int(p) > 1)",
+            timeout=30,
+        )
+        assert running.status == "ok" and "T" not in running.value, running
+        assert len(stopped_soon(session.pid)) == 4
+    finally:
+        session.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_pool_kept_between_cells_still_works(worker_host: WorkerHost) -> None:
+    session = worker_host.new_session(spare=False)
+    try:
+        made = session.run("import multiprocessing as mp\npool = mp.get_context('fork').Pool(2)")
+        assert made.status == "ok", made
+        assert len(stopped_soon(session.pid)) >= 2  # its workers
+        used = session.run("pool.map(abs, [-1, -2, -3])", timeout=30)
+        assert used.value == "[1, 2, 3]", used
+        assert session.run("pool.terminate(); pool.join()", timeout=30).status == "ok"
+    finally:
+        session.close()
