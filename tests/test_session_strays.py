@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import pytest
 
 from autograd_tutor.core.runner.client import WorkerHost
 from autograd_tutor.core.runner.relay.sessiontree import session_tree
-from autograd_tutor.core.runner.shared import cgroups
+from autograd_tutor.core.runner.shared import cgroups, scratchroots
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +156,49 @@ def test_a_pool_kept_between_cells_still_works(worker_host: WorkerHost) -> None:
         assert session.run("pool.terminate(); pool.join()", timeout=30).status == "ok"
     finally:
         session.close()
+
+
+# -- scratch folders a crashed app left -------------------------------------------------------
+
+KILLED_APP = """
+import os, signal, sys
+from autograd_tutor.core.runner.client import WorkerHost
+host = WorkerHost()
+host.start()
+print(host._scratch_root, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_scratch_folders_of_a_killed_app_are_swept_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A temporary folder of the test's own: the sweep never meets other apps' folders here.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_APP], capture_output=True, text=True, timeout=30, env=env
+    )
+    left = Path(killed.stdout.strip())
+    assert killed.returncode == -9 and left.parent == tmp_path, killed
+    assert left.is_dir()  # what a crash leaves
+    (left / "session-x").mkdir(exist_ok=True)
+    empty = tmp_path / "autograd-tutor-old"  # an older version's, or the probe's: unlocked
+    young = tmp_path / "autograd-tutor-young"
+    full = tmp_path / "autograd-tutor-full"
+    for d in (empty, young, full):
+        d.mkdir()
+    (full / "file").write_text("kept: no lock says its app is gone")
+    held, lock = scratchroots.make()  # a live app's: its lock is held
+    past = time.time() - scratchroots.STALE_SECONDS - 5
+    for d in (left, empty, full, Path(held)):
+        os.utime(d, (past, past))
+    host = WorkerHost()
+    try:
+        host.start()
+        assert not left.exists() and not empty.exists()
+        assert young.is_dir() and full.is_dir() and Path(held).is_dir()
+    finally:
+        host.close()
+        scratchroots.release(held, lock)
