@@ -202,3 +202,15 @@ def test_scratch_folders_of_a_killed_app_are_swept_at_start(
     finally:
         host.close()
         scratchroots.release(held, lock)
+
+
+@pytest.mark.timeout(120)
+def test_sandbox_command_says_which_cpu_measures_are_in_force() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "autograd_tutor", "sandbox"],
+        capture_output=True, text=True, timeout=110,
+    ).stdout  # fmt: skip
+    assert "on   background processes stopped between cells" in out, out
+    memory = [line for line in out.splitlines() if "session memory cap" in line]
+    if memory and "(cgroup" in memory[0] and cgroups.own_dir("cpu") is not None:
+        assert "on   session CPU cap 1 core (cgroup" in out, out
