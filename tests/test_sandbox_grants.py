@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 
-from autograd_tutor.core.lessonrun import LessonRun, lesson_read_paths
-from autograd_tutor.core.parser import parse_file
+from autograd_tutor.core.lessonrun import lesson_read_paths
 from autograd_tutor.core.runner.client import Session, WorkerHost
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxConfig
 from tests.workers import ready_host
@@ -134,17 +133,19 @@ def cell_tries(
     host: WorkerHost, home: Home, read: list[Path] = (), fifo: list[Path] = (),
     connect: list[Path] = (),
 ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """(what the cell got, the session's sandbox report) for a lesson in `home`."""
-    run = LessonRun(host, parse_file(home.lesson))
+    """(what the cell got, the session's sandbox report) for a lesson in `home`.
+
+    A fresh session, not a spare forked ahead: each test changes the folder first."""
+    paths = lesson_read_paths(home.lesson, home.home)
+    session: Session = host.new_session(read_paths=paths, spare=False)
     try:
-        session: Session = run.ensure_session()
         names = {"READ": read, "FIFO": fifo, "CONNECT": connect}
         prelude = "".join(f"{k} = {[str(p) for p in v]!r}\n" for k, v in names.items())
         result = session.run(prelude + TRY, timeout=30)
         assert result.status == "ok", result
         return json.loads(result.stdout.strip().splitlines()[-1]), session.sandbox
     finally:
-        run.close()
+        session.close()
 
 
 # -- symlinks ---------------------------------------------------------------------------
@@ -191,7 +192,11 @@ def test_links_inside_a_granted_folder_lead_nowhere(host: WorkerHost, plain_home
     (assets / "abs").symlink_to(plain_home.ssh / "id_rsa")
     (assets / "rel").symlink_to("../.ssh/id_rsa")
     (assets / "dir").symlink_to(plain_home.ssh)
-    got, _ = cell_tries(host, plain_home, read=[assets / "abs", assets / "rel", assets / "dir"])
+    (assets / "data.txt").write_text("asset data")
+    (assets / "data.txt").chmod(0o644)
+    links = [assets / "abs", assets / "rel", assets / "dir"]
+    got, _ = cell_tries(host, plain_home, read=[*links, assets / "data.txt"])
+    assert got["read"].pop(str(assets / "data.txt")) == "ok: asset data", got  # granted
     assert all(r in ("ENOENT", "EACCES") for r in got["read"].values()), got
 
 
