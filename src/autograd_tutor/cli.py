@@ -194,7 +194,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     def on_session(session) -> None:
         if not args.json:
-            print(SandboxReport.from_json(session.sandbox).summary())
+            report = SandboxReport.from_json(session.sandbox)
+            print(report.summary())
+            for path, why in report.refused.items():  # the lesson's cells get less
+                print(f"  not granted {path}: {why}")
 
     with WorkerHost() as host:
         results = run_lesson(

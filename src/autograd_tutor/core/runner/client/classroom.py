@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
-import tempfile
 import time
 from pathlib import Path
 
 from autograd_tutor.core.runner.client import deadlines
 from autograd_tutor.core.runner.client.session import WorkerError
 from autograd_tutor.core.runner.client.workerhost import WorkerHost, _undumpable
-from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared import protocol, scratchroots
 from autograd_tutor.core.runner.shared.classcaps import ENV_LEARNER, ENV_SOCKET, ClassCaps
 
 SOCKET_NAME = "host.sock"
@@ -35,7 +33,9 @@ class SharedHost(WorkerHost):
     def __init__(self, caps: ClassCaps, **kwargs) -> None:
         super().__init__(keep_spare=False, **kwargs)
         self.caps = caps
-        self.folder = Path(tempfile.mkdtemp(prefix="autograd-tutor-class-"))  # mode 0700
+        # mode 0700; locked while the server lives, so that no app's start sweeps it
+        folder, self._folder_lock = scratchroots.make(prefix="autograd-tutor-class-")
+        self.folder = Path(folder)
         self.socket_path = self.folder / SOCKET_NAME
 
     def _host_extras(self) -> tuple[list[str], list[int]]:
@@ -56,7 +56,8 @@ class SharedHost(WorkerHost):
 
     def close(self) -> None:
         super().close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        scratchroots.release(str(self.folder), self._folder_lock)
+        self._folder_lock = -1
 
 
 class RemoteHost(WorkerHost):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 
 from autograd_tutor.core.runner.client import deadlines
 from autograd_tutor.core.runner.client.session import RelayHandle, Session, WorkerError
-from autograd_tutor.core.runner.shared import cgroups, protocol
+from autograd_tutor.core.runner.shared import cgroups, protocol, scratchroots
 from autograd_tutor.core.runner.shared.processes import PR_SET_DUMPABLE, prctl
 from autograd_tutor.core.runner.shared.protocol import Deadline
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
@@ -66,6 +65,7 @@ class WorkerHost:
         self._closed = False
         self._relay_pids: set[int] = set()  # every session's relay, for the sweep on close
         self._scratch_root = ""
+        self._scratch_lock = -1  # held while the app lives (scratchroots.py)
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._lock = threading.Lock()
@@ -80,7 +80,8 @@ class WorkerHost:
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["MPLCONFIGDIR"] = str(_matplotlib_cache())
-        self._scratch_root = tempfile.mkdtemp(prefix="autograd-tutor-")
+        scratchroots.sweep()  # what a killed app left, as the host sweeps session cgroups
+        self._scratch_root, self._scratch_lock = scratchroots.make()
         env["AUTOGRAD_TUTOR_SCRATCH"] = self._scratch_root
         extra_args, extra_fds = self._host_extras()
         self._proc = subprocess.Popen(
@@ -234,7 +235,8 @@ class WorkerHost:
             # never touches a live session, and costs a few directory reads otherwise).
             cgroups.sweep_until(frozenset(self._relay_pids), deadlines.CLOSE_SECONDS)
         if self._scratch_root:
-            shutil.rmtree(self._scratch_root, ignore_errors=True)
+            scratchroots.release(self._scratch_root, self._scratch_lock)
+            self._scratch_root, self._scratch_lock = "", -1
         self._proc = None
 
     def __enter__(self) -> WorkerHost:

@@ -23,6 +23,7 @@ from typing import Any
 
 from autograd_tutor.core.runner.relay.channel import Channel, read_available
 from autograd_tutor.core.runner.relay.sessioncaps import SessionCaps
+from autograd_tutor.core.runner.relay.sessiontree import Strays
 from autograd_tutor.core.runner.sandbox import (
     SandboxConfig,
     SandboxReport,
@@ -84,6 +85,8 @@ class Relay:
         # The session's memory and process caps (sessioncaps.py); none: nothing to watch.
         self.caps = caps or SessionCaps(config.memory_bytes, config.processes)
         self.over_cap = False
+        self.strays = Strays()  # the cell's background processes, stopped between cells
+        report.active.append("background processes stopped between cells")
         self.running: Running | None = None
         self.decoders = {
             n: codecs.getincrementaldecoder("utf-8")("replace") for n in ("stdout", "stderr")
@@ -130,6 +133,7 @@ class Relay:
         self.report = SandboxReport.from_json(confined["sandbox"])
         self.cell = Channel(mine)
         self.caps.started(pid, self.report)
+        self.strays.cell = pid
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -182,6 +186,7 @@ class Relay:
     def _client_message(self, msg: dict[str, Any]) -> None:
         op = msg.get("op")
         if op == "run":
+            self.strays.resume()
             timeout = float(msg.get("timeout") or DEFAULT_TIMEOUT)
             cap = int(msg.get("output_limit") or 64 * 1024)
             # Until the cell says `started` (it may still be finishing its warm-up imports),
@@ -231,6 +236,7 @@ class Relay:
                 self._end_over_cap()
                 return  # `ended` (status memory) follows when the cell process is gone
             self._drain_pipes()  # what the cell printed before `done` belongs to this cell
+            self.strays.stop()
             msg["output_truncated"] = run.truncated
             if run.timed_out:
                 msg["status"] = "timeout"
@@ -284,6 +290,7 @@ class Relay:
         if self.caps.poll(run is not None):
             self._end_over_cap()
         if run is None:
+            self.strays.stop()  # any forked since by a thread of the cell process
             return
         self._flush()
         if time.monotonic() < run.deadline:

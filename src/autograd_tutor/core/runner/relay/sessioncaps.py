@@ -38,12 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograd_tutor.core.runner.relay.sessiontree import session_memory
 from autograd_tutor.core.runner.sandbox import SandboxConfig, SandboxReport
 from autograd_tutor.core.runner.shared.cgroups import counter, make_session_dir, own_dir, why, write
 
 RUNNING_EVERY = 0.1  # watchdog sample period while a cell runs (one smaps_rollup ~0.7 ms)
 IDLE_EVERY = 1.0  # between cells: a background child may still be allocating
 CGROUP_EVERY = 0.1  # cgroup mode: only the oom_kill counter is read (microseconds)
+CPU_PERIOD_US = 100_000  # the CFS period the quota is a share of (the kernel's default)
 
 
 def size_words(n: int) -> str:
@@ -67,6 +69,8 @@ class SessionCaps:
     oom_fd: int = -1  # memory.oom_control (v1) or memory.events (v2)
     oom_field: str = "oom_kill"
     pids_capped: bool = False
+    cpu_percent: int = 100  # of one core: the session's CPU quota where a cgroup is had
+    cpu_capped: bool = False
     cell: int = 0  # the cell process's pid, as the relay sees it
     baseline: int = 0  # watchdog: the cell's share of memory at the start (bytes)
     next_check: float = 0.0
@@ -81,7 +85,9 @@ class SessionCaps:
         `session_cgroup=0` to use the watchdog even where a cgroup could be had, and
         `session_caps=0` for none at all (the benchmark's baseline)."""
         memory = int(settings.get("session_memory_bytes") or config.memory_bytes)
-        caps = cls(memory, config.processes)
+        caps = cls(
+            memory, config.processes, cpu_percent=int(settings.get("session_cpu_percent") or 100)
+        )
         if settings.get("session_caps", 1) == 0:
             report.missing["session memory cap"] = "turned off for this session"
             return caps
@@ -92,6 +98,9 @@ class SessionCaps:
             report.active.append(f"session memory cap {size} ({caps.mechanism})")
             if caps.pids_capped:
                 report.active.append(f"session process cap {caps.processes} ({caps.mechanism})")
+            if caps.cpu_capped:
+                cores = f"{caps.cpu_percent / 100:g} core{'s' * (caps.cpu_percent > 100)}"
+                report.active.append(f"session CPU cap {cores} ({caps.mechanism})")
             return caps
         caps.close()  # whatever half of a cgroup was made (the host removes it)
         caps._use_watchdog(report, reason)
@@ -139,20 +148,37 @@ class SessionCaps:
                 self.dirs.append(pid_dir)
                 write(pid_dir / "pids.max", str(self.processes))
                 self.pids_capped = True
+            self._v1_cpu()
             self._hold_procs()
         except OSError as e:
             return why(e)
         self.mechanism = "cgroup v1"
         return ""
 
+    def _v1_cpu(self) -> None:
+        """A CPU quota where the v1 cpu controller is ours to use; without one the session
+        is still capped in memory, and its strays are stopped between cells (relay.py)."""
+        cpu = own_dir("cpu")
+        if cpu is None:
+            return
+        with contextlib.suppress(OSError):  # the host sweeps a half-made cgroup
+            cpu_dir = make_session_dir(cpu)
+            write(cpu_dir / "cpu.cfs_period_us", str(CPU_PERIOD_US))
+            write(cpu_dir / "cpu.cfs_quota_us", str(self._quota_us()))
+            self.dirs.append(cpu_dir)
+            self.cpu_capped = True
+
     def _v2(self, own: Path) -> str:
         try:
             enabled = (own / "cgroup.subtree_control").read_text().split()
-            if not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
+            available = set((own / "cgroup.controllers").read_text().split())
+            if not {"memory", "pids"} <= available:
                 return "no memory and pids controllers to give"
-            if not {"memory", "pids"} <= set(enabled):
+            wanted = {"memory", "pids"} | ({"cpu"} & available)
+            give = " ".join(f"+{c}" for c in sorted(wanted))
+            if not wanted <= set(enabled):
                 try:
-                    write(own / "cgroup.subtree_control", "+memory +pids")
+                    write(own / "cgroup.subtree_control", give)
                 except OSError as e:
                     if e.errno != errno.EBUSY:
                         raise
@@ -160,8 +186,8 @@ class SessionCaps:
                     return "our cgroup holds processes, so it cannot give controllers to a child"
             base = own / "autograd-tutor"
             base.mkdir(exist_ok=True)
-            if not {"memory", "pids"} <= set((base / "cgroup.subtree_control").read_text().split()):
-                write(base / "cgroup.subtree_control", "+memory +pids")
+            if not wanted <= set((base / "cgroup.subtree_control").read_text().split()):
+                write(base / "cgroup.subtree_control", give)
             session = make_session_dir(own)
             self.dirs.append(session)
             write(session / "memory.max", str(self.memory_bytes))
@@ -170,12 +196,18 @@ class SessionCaps:
             write(session / "memory.oom.group", "1")  # one OOM kill takes the whole session
             write(session / "pids.max", str(self.processes))
             self.pids_capped = True
+            if "cpu" in wanted:
+                write(session / "cpu.max", f"{self._quota_us()} {CPU_PERIOD_US}")
+                self.cpu_capped = True
             self.oom_fd = os.open(session / "memory.events", os.O_RDONLY | os.O_CLOEXEC)
             self._hold_procs()
         except OSError as e:
             return why(e)
         self.mechanism = "cgroup v2"
         return ""
+
+    def _quota_us(self) -> int:
+        return max(self.cpu_percent * CPU_PERIOD_US // 100, 1000)
 
     def _hold_procs(self) -> None:
         # Opened now, while privileged: the cell writes them after root has become nobody.
@@ -272,52 +304,3 @@ class SessionCaps:
         self.oom_fd = -1
         # The relay cannot remove its cgroups (they may still hold the dying cell, and by
         # now it is unprivileged): the host sweeps them (sweep()).
-
-
-# -- the watchdog's measure -------------------------------------------------------------------
-
-
-def session_tree(cell: int) -> list[int]:
-    """The cell process and all its descendants (host pids), via /proc/PID/task/*/children."""
-    found, todo = [], [cell]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with contextlib.suppress(OSError):
-                    todo += map(int, Path(f"/proc/{pid}/task/{task}/children").read_bytes().split())
-        except OSError:
-            continue  # it exited meanwhile
-    return found
-
-
-def session_memory(cell: int) -> tuple[int, int]:
-    """(bytes, processes): the proportional set size (Pss + SwapPss) of the whole tree.
-
-    Pss counts a page shared by k processes as 1/k in each: memory a cell allocated and then
-    forked is counted once in all (Private_* would count it nowhere), and the warm host's
-    pages only by the session's share of them, which started() takes as the baseline.
-    """
-    total, pids = 0, session_tree(cell)
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_bytes()
-        except OSError:
-            total += _anonymous_rss(pid)
-            continue
-        for line in text.splitlines():
-            if line.startswith((b"Pss:", b"SwapPss:")):
-                total += int(line.split()[1]) * 1024
-    return total, len(pids)
-
-
-def _anonymous_rss(pid: int) -> int:
-    """A process that made itself non-dumpable (prctl) hides its smaps_rollup from us, but
-    not its statm: resident minus file-backed pages. That counts the pages it shares with
-    the warm host in full, so such a process is over- rather than under-counted."""
-    try:
-        fields = Path(f"/proc/{pid}/statm").read_bytes().split()
-    except OSError:
-        return 0  # it exited meanwhile
-    return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")

@@ -22,6 +22,7 @@ keeps the host's view (Landlock still applies). Paths absent on this machine are
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import stat
@@ -50,7 +51,8 @@ STAGING = "/tmp"  # where the new root is built, in the cell's own mount namespa
 _START_CWD = Path.cwd().resolve()
 
 # The mount API's numbers are the same on these machines (asm-generic); pivot_root is not.
-_SYS_OPEN_TREE, _SYS_MOVE_MOUNT, _SYS_MOUNT_SETATTR = 428, 429, 442
+_SYS_OPEN_TREE, _SYS_MOVE_MOUNT, _SYS_OPENAT2, _SYS_MOUNT_SETATTR = 428, 429, 437, 442
+RESOLVE_NO_SYMLINKS = 0x04
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
 OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC = 1, os.O_CLOEXEC
 AT_FDCWD, AT_EMPTY_PATH, AT_RECURSIVE = -100, 0x1000, 0x8000
@@ -65,11 +67,16 @@ class _MountAttr(ctypes.Structure):
     _fields_ = [(n, ctypes.c_uint64) for n in ("attr_set", "attr_clr", "propagation", "userns")]
 
 
+class _OpenHow(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ("flags", "mode", "resolve")]
+
+
 @dataclass
 class Bind:
     path: str  # the same path outside and inside
     device: bool = False  # a device node: writable, not nodev
     fd: int = -1  # a detached copy made by the relay, or -1: the cell copies it by path
+    granted: bool = False  # a lesson's path: refused, not fatal, if it cannot be copied
 
 
 @dataclass
@@ -108,13 +115,15 @@ def python_paths(config: SandboxConfig) -> list[str]:
     return [p for p in found if p and os.path.isabs(p) and Path(p).resolve() not in broad]
 
 
-def prepare(config: SandboxConfig) -> MountPlan:
+def prepare(config: SandboxConfig, report: SandboxReport) -> MountPlan:
     """In the relay, with its real ids: what the cell will see, as detached copies for root."""
     plan = MountPlan()
+    report.refused.update(config.refused_reads())
     if why_not := _supported():
         plan.why = why_not
         return plan
     wanted: list[str] = []
+    granted = {os.path.realpath(p) for p in config.granted_reads()}
     for p in SYSTEM:
         if os.path.islink(p):
             plan.links[p] = os.readlink(p)  # merged /usr: /bin -> usr/bin
@@ -135,17 +144,28 @@ def prepare(config: SandboxConfig) -> MountPlan:
         for link, to in plan.links.items()
         if not any(link.startswith(k.rstrip("/") + "/") for k in kept)
     }
-    plan.binds = [Bind(p) for p in kept] + [Bind(d, device=True) for d in DEVICES]
+    plan.binds = [Bind(p, granted=p in granted) for p in kept]
+    plan.binds += [Bind(d, device=True) for d in DEVICES]
     if os.geteuid() == 0:
         plan.detached = True
-        for b in plan.binds:
+        for b in list(plan.binds):
             try:
-                b.fd = _clone(AT_FDCWD, b.path)
+                b.fd = _clone(b.path)
             except OSError as e:
+                if b.granted:
+                    _refuse(plan, b, report, e)
+                    continue
                 plan.close()
                 plan.detached, plan.why = False, f"copying {b.path}: {why(e)}"
                 break
     return plan
+
+
+def _refuse(plan: MountPlan, bind: Bind, report: SandboxReport, e: OSError) -> None:
+    """A granted path that could not be copied (a symlink swapped in since the check): the
+    cell goes without it rather than without a mount namespace."""
+    plan.binds.remove(bind)
+    report.refused[bind.path] = f"copying it: {why(e)}"
 
 
 # The cell process puts its channel on fd 3 and closes everything from 4 up except the
@@ -153,9 +173,27 @@ def prepare(config: SandboxConfig) -> MountPlan:
 _FIRST_PLAN_FD = 64
 
 
-def _clone(dfd: int, path: str) -> int:
+def _clone(path: str) -> int:
+    """A detached copy of `path`, found without following any symlink on the way.
+
+    Every path of the plan is a real path (prepare): a symlink met now was swapped in after
+    the check, and open_tree by path would follow it (`assets` -> `~/.ssh`). openat2 with
+    RESOLVE_NO_SYMLINKS refuses it (ELOOP); the copy is then made of the very descriptor, in
+    this mount namespace (an O_PATH descriptor of another one is refused). Before Linux 5.6
+    (no openat2) the path is copied as it is found."""
     flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE
-    raw = syscall(_SYS_OPEN_TREE, dfd, path.encode(), flags)
+    how = _OpenHow(flags=os.O_PATH | os.O_CLOEXEC, resolve=RESOLVE_NO_SYMLINKS)
+    try:
+        found = syscall(_SYS_OPENAT2, AT_FDCWD, path.encode(), ctypes.byref(how), 24)
+    except OSError as e:
+        if e.errno not in (errno.ENOSYS, errno.EPERM):  # EPERM: an old container's seccomp
+            raise
+        raw = syscall(_SYS_OPEN_TREE, AT_FDCWD, path.encode(), flags)
+    else:
+        try:
+            raw = syscall(_SYS_OPEN_TREE, found, b"", flags | AT_EMPTY_PATH)
+        finally:
+            os.close(found)
     try:
         return fcntl.fcntl(raw, fcntl.F_DUPFD_CLOEXEC, _FIRST_PLAN_FD)
     finally:
@@ -197,10 +235,15 @@ def enter(config: SandboxConfig, report: SandboxReport) -> bool:
         unshare(CLONE_NEWNS)
         step = "making the mounts private"
         _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do reaches the host
-        for b in plan.binds:  # by path, before the staging tmpfs hides anything under /tmp
+        for b in list(plan.binds):  # by path, before the staging tmpfs hides anything under /tmp
             if b.fd < 0 and os.path.exists(b.path):
                 step = f"copying {b.path}"
-                b.fd = _clone(AT_FDCWD, b.path)
+                try:
+                    b.fd = _clone(b.path)
+                except OSError as e:
+                    if not b.granted:
+                        raise
+                    _refuse(plan, b, report, e)
         step = "the root tmpfs"
         _mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
         staged, root = True, STAGING
@@ -209,6 +252,7 @@ def enter(config: SandboxConfig, report: SandboxReport) -> bool:
         _mount("tmpfs", _mkdirs(root, SCRATCH, True), "tmpfs", flags,
                f"size={config.scratch_bytes},mode=700")  # fmt: skip
         _mount(root + SCRATCH, _mkdirs(root, "/tmp", True), None, MS_BIND)
+        left = SPECIAL_WALK_LIMIT
         for b in plan.binds:
             if b.fd < 0:
                 continue  # absent on this machine
@@ -218,7 +262,12 @@ def enter(config: SandboxConfig, report: SandboxReport) -> bool:
             syscall(_SYS_MOVE_MOUNT, b.fd, b"", AT_FDCWD, target.encode(), MOVE_MOUNT_F_EMPTY_PATH)
             ro = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC if b.device else MOUNT_ATTR_RDONLY
             _setattr(target, ro | MOUNT_ATTR_NOSUID | (0 if b.device else MOUNT_ATTR_NODEV))
+            if b.granted and is_dir:
+                step = f"hiding FIFOs and sockets in {b.path}"
+                left -= hide_special_files(root, target, left, report)
         plan.close()
+        if os.path.exists(root + _EMPTY):
+            os.unlink(root + _EMPTY)  # its mounts stay
         for link, to in plan.links.items():
             step = f"linking {link}"
             _mkdirs(root, os.path.dirname(link), True)
@@ -250,6 +299,45 @@ def enter(config: SandboxConfig, report: SandboxReport) -> bool:
     os.chdir(SCRATCH)
     report.active.append(f"mount namespace (scratch tmpfs {config.scratch_bytes // 2**20} MiB)")
     return True
+
+
+SPECIAL_WALK_LIMIT = 20_000  # entries of granted folders looked at per session (~20 ms)
+_EMPTY = "/.empty"  # in the new root, until pivot_root: what stands over each FIFO and socket
+
+
+def hide_special_files(root: str, folder: str, limit: int, report: SandboxReport) -> int:
+    """Cover every FIFO and Unix socket under `folder` (a granted folder, already mounted in
+    the new root) with an empty read-only file; the number of entries looked at.
+
+    Neither a read-only mount nor Landlock stops opening a FIFO for writing or connecting to
+    a socket: a host process listening on one in the lesson's folder would hear the cell.
+    Only what is there now is covered: one made later by a host process shows through.
+    """
+    seen, todo, empty = 0, [folder], root + _EMPTY
+    while todo:
+        try:
+            entries = list(os.scandir(todo.pop()))
+        except OSError:
+            continue  # a folder the cell may not list: it cannot find names in it either
+        for entry in entries:
+            seen += 1
+            if seen > limit:
+                report.missing["hidden FIFOs and sockets"] = (
+                    f"granted folders hold more than {SPECIAL_WALK_LIMIT} entries; "
+                    "those past it were not looked at"
+                )
+                return seen
+            if entry.is_dir(follow_symlinks=False):
+                todo.append(entry.path)
+            elif not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+                    if not os.path.exists(empty):
+                        os.close(os.open(empty, os.O_CREAT | os.O_WRONLY, 0o444))
+                    _mount(empty, entry.path, None, MS_BIND)
+                    _setattr(entry.path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
+                             | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)  # fmt: skip
+    return seen
 
 
 def _proc(root: str, report: SandboxReport) -> None:

@@ -43,7 +43,7 @@ def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None)
     Each failed step is recorded in ``report.missing``; nothing is raised.
     """
     if config is not None:
-        config.plan = mounts.prepare(config)
+        config.plan = mounts.prepare(config, report)
     uid, gid = os.geteuid(), os.getegid()
     become_nobody = config is not None and uid == 0 and config.plan.detached
     # A non-dumpable process (an app that hid its memory with PR_SET_DUMPABLE 0 and forked

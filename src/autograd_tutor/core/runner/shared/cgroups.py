@@ -107,7 +107,7 @@ def sweep(min_age: float = STALE_SECONDS, ours: frozenset[int] = frozenset()) ->
     cgroup that holds a process (EBUSY): a live session is never touched.
     """
     left = 0
-    for controller in ("memory", "pids", ""):
+    for controller in ("memory", "pids", "cpu", ""):
         own = own_dir(controller)
         if own is None or not (own / BASE).is_dir():
             continue

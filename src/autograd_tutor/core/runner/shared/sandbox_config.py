@@ -43,15 +43,43 @@ class SandboxConfig:
         return {Path(p) for p in TOO_BROAD} | {home, *home.parents}
 
     def granted_reads(self) -> list[Path]:
-        """read_paths less any that would open the home, a folder above it, /tmp or /."""
-        broad = self.too_broad()
-        return [Path(p) for p in self.read_paths if Path(p).resolve() not in broad]
+        """read_paths less any that would open the home, a folder above it, /tmp or /, and
+        less those refused (refused_reads)."""
+        broad, refused = self.too_broad(), self.refused_reads()
+        return [
+            Path(p)
+            for p in self.read_paths
+            if Path(p).resolve() not in broad and str(p) not in refused
+        ]
+
+    def refused_reads(self) -> dict[str, str]:
+        """Read paths refused, with why: a symlink whose real path leaves the folder that
+        holds it, or leads to that folder itself; any symlink in a folder never granted
+        whole (`~/assets -> ~/.ssh`, or `-> /etc/ssh`, would otherwise be mounted as a
+        lesson's assets); anything but a folder or a regular file (a FIFO, a socket). The
+        mount is made of the real path without following any symlink (mounts.py), so a
+        link swapped in after this check makes the copy fail, never escape."""
+        refused, broad = {}, self.too_broad()
+        for p in map(Path, self.read_paths):
+            real, folder = os.path.realpath(p), os.path.realpath(p.parent)
+            if not os.path.exists(real):
+                continue  # nothing to mount (a lesson without assets)
+            if not real.startswith(folder.rstrip("/") + "/"):
+                refused[str(p)] = f"its real path {real} leaves {folder}"
+            elif Path(folder) in broad and real != os.path.join(folder, p.name):
+                refused[str(p)] = f"a symlink to {real}, in {folder}, which is never granted"
+            elif not (os.path.isdir(real) or os.path.isfile(real)):
+                refused[str(p)] = "neither a folder nor a regular file"
+        return refused
 
 
 @dataclass
 class SandboxReport:
     active: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # protection -> why it is missing
+    # Read paths asked for but not granted -> why (SandboxConfig.refused_reads): the
+    # sandbox is whole, the lesson gets less; `autograd-tutor run` and the details say so.
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def full(self) -> bool:
@@ -79,13 +107,22 @@ class SandboxReport:
 
     def details(self) -> list[str]:
         """One line per protection: "on   name" or "off  name: why"."""
-        return [f"on   {name}" for name in self.active] + [
-            f"off  {name}: {why}" for name, why in self.missing.items()
-        ]
+        return (
+            [f"on   {name}" for name in self.active]
+            + [f"off  {name}: {why}" for name, why in self.missing.items()]
+            + [f"refused {path}: {why}" for path, why in self.refused.items()]
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"active": list(self.active), "missing": dict(self.missing)}
+        out: dict[str, Any] = {"active": list(self.active), "missing": dict(self.missing)}
+        if self.refused:
+            out["refused"] = dict(self.refused)
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SandboxReport:
-        return cls(active=list(d.get("active", [])), missing=dict(d.get("missing", {})))
+        return cls(
+            active=list(d.get("active", [])),
+            missing=dict(d.get("missing", {})),
+            refused=dict(d.get("refused", {})),
+        )
