@@ -366,7 +366,8 @@ def read(p):
 print(json.dumps({"hostname": socket.gethostname(), "env": dict(os.environ),
                   "environ": open("/proc/self/environ", "rb").read().decode("latin-1"),
                   "cmdline": read("/proc/cmdline"), "machine_id": read("/etc/machine-id"),
-                  "boot_id": read("/proc/sys/kernel/random/boot_id")}))
+                  "boot_id": read("/proc/sys/kernel/random/boot_id"),
+                  "etc_hostname": read("/etc/hostname")}))
 '''
 
 
@@ -400,6 +401,8 @@ def test_machine_ids_are_empty(filtered: Session) -> None:
     assert Path("/proc/cmdline").read_text() != ""  # the control: the host's is not empty
     if Path("/etc/machine-id").is_file() and not Path("/etc/machine-id").is_symlink():
         assert got["machine_id"] == "", got
+    if Path("/etc/hostname").is_file() and not Path("/etc/hostname").is_symlink():
+        assert got["etc_hostname"] == "", got
 
 
 # -- degrading and the report ------------------------------------------------------------

@@ -267,7 +267,7 @@ def _proc(root: str, report: SandboxReport) -> None:
 
 
 # What names this machine for good (a cell needs none of them): an empty file over each.
-MASKED = ("/proc/cmdline", "/proc/sys/kernel/random/boot_id", "/etc/machine-id")
+MASKED = ("/proc/cmdline", "/proc/sys/kernel/random/boot_id", "/etc/machine-id", "/etc/hostname")
 
 
 def _mask(root: str, report: SandboxReport) -> None:
