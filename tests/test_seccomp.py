@@ -375,8 +375,7 @@ print(json.dumps({"hostname": socket.gethostname(), "env": dict(os.environ),
 def test_hostname_is_neutral(filtered: Session) -> None:
     require(filtered.sandbox, "uts namespace")
     got = run_json(filtered, LEAKS)
-    assert got["hostname"] == "autograd-tutor" != os.uname().nodename or \
-        got["hostname"] == os.uname().nodename == "autograd-tutor", got["hostname"]  # fmt: skip
+    assert got["hostname"] == "autograd-tutor", got["hostname"]  # not os.uname().nodename
 
 
 @pytest.mark.timeout(60)

@@ -24,6 +24,7 @@ without the filter.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from dataclasses import dataclass
@@ -115,6 +116,18 @@ def with_tsync(f: pyseccomp.SyscallFilter) -> None:
         pass
 
 
+_built: list[pyseccomp.SyscallFilter] = []  # one per process, inherited by every fork
+
+
+def prebuilt() -> pyseccomp.SyscallFilter:
+    """The filter, built once per process: at import, which in the warm host is before it
+    forks anything. Built in each cell it would cost ~3 ms of CPU (Python, and fresh
+    copy-on-write pages); loading the built one costs ~0.4 ms."""
+    if not _built:
+        _built.append(build())
+    return _built[0]
+
+
 def install(config: SandboxConfig, report: SandboxReport) -> None:
     """Load the filter into this process (and every process it starts). Never raises."""
     if not config.seccomp:
@@ -124,7 +137,7 @@ def install(config: SandboxConfig, report: SandboxReport) -> None:
         report.missing["seccomp filter"] = _UNAVAILABLE
         return
     try:
-        build().load()
+        prebuilt().load()
     except (OSError, RuntimeError, ValueError) as e:
         reason = why(e) if isinstance(e, OSError) else str(e)
         if isinstance(e, OSError) and e.errno == errno.EINVAL:
@@ -134,3 +147,7 @@ def install(config: SandboxConfig, report: SandboxReport) -> None:
         return
     report.active.append(f"seccomp filter (EPERM for {DENIES})")
 
+
+if pyseccomp is not None:
+    with contextlib.suppress(OSError, RuntimeError, ValueError):  # install() says why, later
+        prebuilt()
