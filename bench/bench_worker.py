@@ -6,6 +6,8 @@ Targets (docs: issue "A sandboxed, warm PyTorch worker"):
   fresh session <= 10 ms median with the spare ready, <= 50 ms cold (issue 10); trivial round trip <= 1 ms and >= 4x faster than a
   Jupyter kernel; <= 20 MB private memory per extra live session; `run` adds <= 5 ms per
   cell; first cell's result <= 0.3 s after a bare `import torch` would have finished.
+  With the seccomp filter (issue "Sandbox III"): cold session <= 50 ms and the trivial
+  round trip unchanged, each beside the same figure without the filter.
 """
 
 from __future__ import annotations
@@ -128,6 +130,39 @@ def session_cap_round_trips(host: WorkerHost, n: int) -> None:
         s.close()
 
 
+def seccomp_round_trips(host: WorkerHost, n: int) -> None:
+    """The trivial round trip with the seccomp filter vs without, interleaved."""
+    sessions = {"filter": host.new_session(spare=False),
+                "none": host.new_session(seccomp=0, spare=False)}  # fmt: skip
+    samples: dict[str, list[float]] = {name: [] for name in sessions}
+    for s in sessions.values():
+        s.run("1")
+    for _ in range(n):
+        for name, s in sessions.items():
+            samples[name].append(timed(lambda s=s: s.run("1")))
+    ours, base = (statistics.median(samples[k]) for k in ("filter", "none"))
+    row(
+        "trivial round trip, seccomp filter",
+        f"{ours * 1e3:.3f} ms",
+        f"no filter {base * 1e3:.3f} ms",
+        f"{(ours - base) * 1e6:+.0f} us",
+        "unchanged",
+    )
+    for s in sessions.values():
+        s.close()
+
+
+def fresh_session(pool: WorkerHost, **settings: int) -> float:
+    def go() -> None:
+        s = pool.new_session(**settings)
+        s.run("1")
+        s.close()
+
+    elapsed = timed(go)
+    time.sleep(0.1)  # a learner does not restart ten times a second: let the spare refill
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -171,6 +206,7 @@ def main() -> None:
                 "<= 1 ms",
             )
         session_cap_round_trips(host, 100 if quick else 500)
+        seccomp_round_trips(host, 100 if quick else 500)
         row(
             "trivial cell vs fresh interpreter",
             f"{ours * 1e3:.3f} ms",
@@ -178,16 +214,6 @@ def main() -> None:
             f"{fresh_py / ours:.0f}x faster",
             "-",
         )
-
-        def fresh_session(pool: WorkerHost) -> float:
-            def go() -> None:
-                s = pool.new_session()
-                s.run("1")
-                s.close()
-
-            elapsed = timed(go)
-            time.sleep(0.1)  # a learner does not restart ten times a second: let the spare refill
-            return elapsed
 
         # A learner restarts while reading, seconds after the app started: by then the host
         # has done its idle warm-up (cell/warmup.py, one import per quiet second) and every
@@ -205,12 +231,24 @@ def main() -> None:
         )
         with WorkerHost(keep_spare=False) as cold_host:
             cold_host.wait_ready()
-            cold = median_of(lambda: fresh_session(cold_host), 10 if quick else 30)
+            # With and without the seccomp filter, interleaved: the machine's noise on both.
+            cold_samples: dict[int, list[float]] = {1: [], 0: []}
+            for _ in range(10 if quick else 30):
+                for filtered, samples in cold_samples.items():
+                    samples.append(fresh_session(cold_host, seccomp=filtered))
+            cold, unfiltered = (statistics.median(cold_samples[k]) for k in (1, 0))
         row(
             "fresh session + first cell (cold fork)",
             f"{cold * 1e3:.1f} ms",
             f"spawn + import torch {bare * 1e3:.0f} ms",
             f"{bare / cold:.0f}x faster",
+            "<= 50 ms",
+        )
+        row(
+            "cold fork, seccomp filter",
+            f"{cold * 1e3:.1f} ms",
+            f"no filter {unfiltered * 1e3:.1f} ms",
+            f"{(cold - unfiltered) * 1e3:+.1f} ms",
             "<= 50 ms",
         )
 

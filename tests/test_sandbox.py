@@ -584,6 +584,7 @@ def _in_child(fn: Callable[[], Any], timeout: float = 20.0) -> Any:
 @pytest.mark.timeout(30)
 def test_confine_without_namespaces_degrades_and_keeps_global_pid_max(dirs: Dirs) -> None:
     global_pid_max = Path("/proc/sys/kernel/pid_max").read_text()
+    global_user_namespaces = Path("/proc/sys/user/max_user_namespaces").read_text()
 
     def cell() -> dict[str, Any]:
         report = SandboxReport()
@@ -593,6 +594,9 @@ def test_confine_without_namespaces_degrades_and_keeps_global_pid_max(dirs: Dirs
     report = SandboxReport.from_json(_in_child(cell))
     # Never the machine-wide pid_max: only a new namespace's own.
     assert Path("/proc/sys/kernel/pid_max").read_text() == global_pid_max
+    # Nor the machine's max_user_namespaces: the rule needs the session's own namespace.
+    assert Path("/proc/sys/user/max_user_namespaces").read_text() == global_user_namespaces
+    assert "no user namespace" in report.missing["nested user namespace rule"], report
     assert not any(a.startswith("pid limit") for a in report.active)
     if IS_ROOT:
         assert "RLIMIT_NPROC does not bind root" in report.missing["process limit"]

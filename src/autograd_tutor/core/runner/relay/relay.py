@@ -361,6 +361,7 @@ def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
         for key in (*limits, "scratch_bytes"):
             if settings.get(key):
                 setattr(config, key, int(settings[key]))
+        config.seccomp = settings.get("seccomp", 1) != 0  # 0: the benchmark's baseline
         report = SandboxReport(active=[], missing={})
         # While still privileged: the session's cgroup is made here, and joined by the cell.
         caps = SessionCaps.setup(config, report, settings)

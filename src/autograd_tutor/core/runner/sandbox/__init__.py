@@ -7,11 +7,12 @@ Two steps, in two processes (see docs/architecture.md):
   network and pid namespaces.
 * ``confine_cell`` runs in the relay's child, pid 1 of the new pid namespace, before any
   learner code: its own mount namespace with a minimal root, then no_new_privs, rlimits, a
-  per-namespace pid_max, no capabilities, and Landlock as a second layer.
+  per-namespace pid_max, no nested user namespaces, no capabilities, Landlock as a second
+  layer, and last a seccomp filter (seccomp_filter.py).
 
 Nothing here raises because the kernel lacks a feature: each missing protection is written
 into a ``SandboxReport`` with the reason, so the app can say "sandbox: partial — ...".
-Only the standard library (ctypes) is used.
+Only the standard library (ctypes) is used, and libseccomp (through pyseccomp) for the filter.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograd_tutor.core.runner.sandbox import landlock, limits, mounts
+from autograd_tutor.core.runner.sandbox import environment, landlock, limits, mounts, seccomp_filter
 from autograd_tutor.core.runner.sandbox.kernel import (
     PR_SET_NO_NEW_PRIVS,
     kernel_at_least,
@@ -70,10 +71,7 @@ def confine_cell(config: SandboxConfig, report: SandboxReport) -> None:
             os.chdir(scratch)
         except OSError as e:
             report.missing["scratch cwd"] = f"{scratch}: {why(e)}"
-    os.environ["HOME"] = os.environ["TMPDIR"] = scratch
-    # Libraries would otherwise keep writing caches to the real home, which is now closed.
-    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        os.environ.pop(var, None)
+    environment.minimal(scratch, report)
     tempfile.tempdir = scratch  # tempfile caches its first answer
 
     threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
@@ -87,12 +85,15 @@ def confine_cell(config: SandboxConfig, report: SandboxReport) -> None:
 
     limits.set_rlimits(config, report)
     limits.limit_pids(config.processes, report)  # needs /proc/sys writable: before Landlock
+    limits.forbid_user_namespaces(report)  # the same, and CAP_SYS_RESOURCE in the namespace
     if "user namespace" in report.active:
         limits.drop_capabilities(report)
     try:
         landlock.restrict(landlock.rules(config, writable), report)
     except (OSError, RuntimeError, ValueError) as e:  # e.g. a symlink loop in sys.path
         report.missing["landlock"] = f"building the rules: {e}"
+    # Last: every step above may use what the filter denies (mount, unshare, /proc/sys).
+    seccomp_filter.install(config, report)
 
 
 def _matplotlib_config(scratch: str) -> None:

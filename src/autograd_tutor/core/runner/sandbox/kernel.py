@@ -13,6 +13,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWUTS = 0x04000000
 PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -46,6 +47,11 @@ def unshare(flags: int) -> None:
         os.unshare(flags)
     else:
         check(libc.unshare(ctypes.c_int(flags)))
+
+
+def setdomainname(name: str) -> None:
+    raw = name.encode()
+    check(libc.setdomainname(raw, ctypes.c_size_t(len(raw))))
 
 
 def write(path: str, text: str) -> None:

@@ -68,6 +68,32 @@ def limit_pids(processes: int, report: SandboxReport) -> None:
         report.missing["process limit"] = f"RLIMIT_NPROC does not bind root, and {reason}"
 
 
+def forbid_user_namespaces(report: SandboxReport) -> None:
+    """No user namespace below the session's: its own max_user_namespaces set to 0.
+
+    The kernel's rule, under the seccomp filter's: a nested user namespace would give back
+    every capability inside it. The file is per user namespace (the writer's own), so it is
+    written only inside the session's, never the machine's; needs CAP_SYS_RESOURCE there
+    (before drop_capabilities) and a writable /proc/sys (before Landlock).
+    """
+    if "user namespace" not in report.active or _in_initial_user_namespace():
+        report.missing["nested user namespace rule"] = "no user namespace of the session's own"
+        return
+    try:
+        write("/proc/sys/user/max_user_namespaces", "0")
+        report.active.append("no nested user namespaces (max_user_namespaces 0)")
+    except OSError as e:
+        report.missing["nested user namespace rule"] = f"max_user_namespaces: {why(e)}"
+
+
+def _in_initial_user_namespace() -> bool:
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return True  # unknown: never risk writing the machine's limit
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 

@@ -278,6 +278,7 @@ def enter(config: SandboxConfig, report: SandboxReport) -> bool:
         _mount("tmpfs", _mkdirs(root, "/dev/shm", True), "tmpfs", flags | MS_NOEXEC,
                f"size={config.shm_bytes},mode=1777")  # fmt: skip
         _proc(root, report)
+        _mask(root, report)
         step = "pivot_root"
         os.chdir(root)
         syscall(_SYS_PIVOT_ROOT[os.uname().machine], b".", b".")
@@ -351,6 +352,29 @@ def _proc(root: str, report: SandboxReport) -> None:
         report.active.append("own /proc")
     except OSError as e:
         report.missing["own /proc"] = f"mounting proc: {why(e)} (the cell has no /proc)"
+
+
+# What names this machine for good (a cell needs none of them): an empty file over each.
+MASKED = ("/proc/cmdline", "/proc/sys/kernel/random/boot_id", "/etc/machine-id", "/etc/hostname")
+
+
+def _mask(root: str, report: SandboxReport) -> None:
+    empty, done = root + "/.empty", []
+    step = "an empty file"
+    try:
+        os.close(os.open(empty, os.O_CREAT | os.O_WRONLY, 0o444))
+        for path in MASKED:
+            target, step = root + path, path
+            if os.path.islink(target) or not os.path.isfile(target):
+                continue  # absent, or a link to what the cell does not see (/run, /var)
+            _mount(empty, target, None, MS_BIND)
+            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            done.append(path)
+        os.unlink(empty)  # the binds keep the file; the root shows no trace of it
+    except OSError as e:
+        report.missing["masked machine ids"] = f"{step}: {why(e)}"
+        return
+    report.active.append(f"masked machine ids ({', '.join(done)} empty)")
 
 
 def close_fds_from(first: int, keep: list[int]) -> None:

@@ -1,4 +1,4 @@
-"""In the relay: new user, network, IPC and pid namespaces, and the user namespace's id maps.
+"""In the relay: new user, network, IPC, pid and UTS namespaces, and the user namespace's id maps.
 
 The user namespace comes first, so that even root loses its capabilities over the rest of
 the machine (no ptrace, no reading the app's ``/proc/PID/environ``); inside it the relay may
@@ -18,6 +18,7 @@ cell needs as a detached mount (made while still root): nobody could not look th
 from __future__ import annotations
 
 import os
+import socket
 
 from autograd_tutor.core.runner.sandbox import mounts
 from autograd_tutor.core.runner.sandbox.kernel import (
@@ -25,13 +26,18 @@ from autograd_tutor.core.runner.sandbox.kernel import (
     CLONE_NEWNET,
     CLONE_NEWPID,
     CLONE_NEWUSER,
+    CLONE_NEWUTS,
     PR_SET_DUMPABLE,
+    setdomainname,
     unshare,
     why,
     write,
 )
 from autograd_tutor.core.runner.shared.processes import prctl
 from autograd_tutor.core.runner.shared.sandbox_config import NOBODY, SandboxConfig, SandboxReport
+
+HOSTNAME = "autograd-tutor"  # what a cell's socket.gethostname() says, on every machine
+HOSTNAME_DOMAIN = "(none)"  # the kernel's own default NIS domain name
 
 
 def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None) -> None:
@@ -100,3 +106,15 @@ def enter_namespaces(report: SandboxReport, config: SandboxConfig | None = None)
             report.active.append(name)
         except OSError as e:
             report.missing[name] = f"unshare: {why(e)}"
+    _own_hostname(report)
+
+
+def _own_hostname(report: SandboxReport) -> None:
+    """A UTS namespace of the session's own: the cell sees HOSTNAME, not the machine's name."""
+    try:
+        unshare(CLONE_NEWUTS)
+        socket.sethostname(HOSTNAME)
+        setdomainname(HOSTNAME_DOMAIN)
+        report.active.append(f"uts namespace (hostname {HOSTNAME})")
+    except OSError as e:
+        report.missing["uts namespace"] = f"{why(e)} (the cell sees the machine's hostname)"

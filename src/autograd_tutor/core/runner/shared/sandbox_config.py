@@ -28,6 +28,7 @@ class SandboxConfig:
     processes: int = 64  # RLIMIT_NPROC (counts threads); pid_max for root, see limits.py
     scratch_bytes: int = 256 * MiB  # size of the scratch tmpfs (cwd, HOME, TMPDIR, /tmp)
     shm_bytes: int = 64 * MiB  # size of /dev/shm (multiprocessing, DataLoader workers)
+    seccomp: bool = True  # the seccomp filter (seccomp_filter.py); off only for a baseline
     plan: Any = None  # the mount plan, made in the relay by enter_namespaces (mounts.py)
 
     def home_dir(self) -> Path:
