@@ -22,10 +22,12 @@ _CHUNK = 1 << 16
 class Channel:
     """One peer of the relay: frames in through a FrameReader, frames out through an outbox."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, limit: int = protocol.MAX_FRAME) -> None:
         sock.setblocking(False)
         self.sock = sock
-        self._reader = protocol.FrameReader()
+        # A frame longer than `limit` is refused on its length prefix (BadFrame), before
+        # any of its body is kept: the cell's channel gets frames.CELL_FRAME_LIMIT.
+        self._reader = protocol.FrameReader(limit)
         self._outbox = bytearray()
 
     def fileno(self) -> int:
@@ -43,8 +45,9 @@ class Channel:
             raise protocol.ChannelClosed
         return self._reader.feed(data)
 
-    def send(self, message: dict[str, Any]) -> None:
-        self._outbox += protocol.encode(message)
+    def send(self, message: dict[str, Any] | bytes) -> None:
+        """Queue a frame (a message, or one already encoded) and write what fits."""
+        self._outbox += message if isinstance(message, bytes) else protocol.encode(message)
         self.flush()
 
     def flush(self) -> None:

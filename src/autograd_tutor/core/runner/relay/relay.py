@@ -17,11 +17,12 @@ import shutil
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from autograd_tutor.core.runner.relay.channel import Channel, read_available
+from autograd_tutor.core.runner.relay.gate import Broken, CellGate, Running
 from autograd_tutor.core.runner.relay.sessioncaps import SessionCaps
 from autograd_tutor.core.runner.sandbox import (
     SandboxConfig,
@@ -30,7 +31,7 @@ from autograd_tutor.core.runner.sandbox import (
     confine_cell,
     enter_namespaces,
 )
-from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared import frames, protocol
 from autograd_tutor.core.runner.shared.processes import describe_exit, die_with_parent, reap
 from autograd_tutor.core.runner.shared.protocol import (
     DEFAULT_TIMEOUT,
@@ -40,23 +41,6 @@ from autograd_tutor.core.runner.shared.protocol import (
 
 CONFINE_SECONDS = 30.0  # confinement takes milliseconds; a hang there is a dead session
 STREAM_EVERY = 0.03  # coalesce output into one event per 30 ms
-
-
-@dataclass
-class Running:
-    """The cell in flight."""
-
-    id: Any
-    deadline: float
-    out_cap: int
-    timeout: float = DEFAULT_TIMEOUT
-    started: bool = False
-    interrupt_held: bool = False
-    sent: int = 0
-    truncated: bool = False
-    timed_out: bool = False
-    pending: dict[str, str] = field(default_factory=dict)
-    last_flush: float = 0.0
 
 
 class Relay:
@@ -85,6 +69,8 @@ class Relay:
         self.caps = caps or SessionCaps(config.memory_bytes, config.processes)
         self.over_cap = False
         self.running: Running | None = None
+        self.gate = CellGate()
+        self.broken: str | None = None  # how the cell broke the protocol, once it has
         self.decoders = {
             n: codecs.getincrementaldecoder("utf-8")("replace") for n in ("stdout", "stderr")
         }
@@ -126,9 +112,11 @@ class Relay:
         for fd in self.pipes:
             os.set_blocking(fd, False)
         # ChannelClosed if confinement killed the process, Deadline if it hangs.
-        confined = protocol.recv(mine, time.monotonic() + CONFINE_SECONDS)
+        confined = protocol.recv(
+            mine, time.monotonic() + CONFINE_SECONDS, limit=frames.CELL_FRAME_LIMIT
+        )
         self.report = SandboxReport.from_json(confined["sandbox"])
-        self.cell = Channel(mine)
+        self.cell = Channel(mine, limit=frames.CELL_FRAME_LIMIT)
         self.caps.started(pid, self.report)
 
     # -- the loop -------------------------------------------------------------------------
@@ -158,13 +146,20 @@ class Relay:
             return
         except CellGone:
             self._cell_died()
+        except Broken as broken:
+            # Everything from the cell is hostile input: a frame out of the protocol ends the
+            # session, as a crash does, and the client starts a fresh one for the next cell.
+            self.broken = str(broken)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # pid 1: its whole pid namespace goes too
+            self._cell_died()
 
     def _wait(self) -> float | None:
         run = self.running
         check = self.caps.due_in(run is not None)  # the memory watchdog's next sample
         if run is None:
             return check
-        wake = run.deadline - time.monotonic()
+        wake = min(run.deadline, run.pong_deadline or run.deadline) - time.monotonic()
         if run.pending:
             wake = min(wake, STREAM_EVERY)
         if check is not None:
@@ -197,6 +192,8 @@ class Relay:
             return
         elif op == "shutdown":
             raise ClientGone
+        elif op in ("inspect", "graph"):
+            self.gate.asked.append(op)  # the one answer the cell may send next
         self._to_cell(msg)
 
     def _to_cell(self, msg: dict[str, Any]) -> None:
@@ -205,7 +202,7 @@ class Relay:
         except protocol.ChannelClosed:
             raise CellGone from None
 
-    def _to_client(self, msg: dict[str, Any]) -> None:
+    def _to_client(self, msg: dict[str, Any] | bytes) -> None:
         try:
             self.client.send(msg)
         except protocol.ChannelClosed:
@@ -214,6 +211,8 @@ class Relay:
     def _from_cell(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
         try:
             messages = self.cell.read()
+        except protocol.BadFrame as bad:
+            raise Broken(str(bad)) from None  # too long (refused on its length), not JSON, NaN
         except protocol.ChannelClosed:
             raise CellGone from None
         for msg in messages:
@@ -221,22 +220,42 @@ class Relay:
 
     def _cell_message(self, msg: dict[str, Any]) -> None:
         run = self.running
-        if msg.get("ev") == "started" and run:
+        frame = self.gate.admit(msg, run)  # typed and in order, or Broken
+        if frame is None:
+            return
+        if isinstance(frame, frames.Started) and run:
             run.started = True
             run.deadline = time.monotonic() + run.timeout
             if run.interrupt_held:
                 os.kill(self.pid, signal.SIGINT)
-        elif msg.get("ev") == "done" and run:
+        elif isinstance(frame, frames.Done) and run:
             if self.caps.poll(True, now=True):  # a child of the cell was OOM-killed
                 self._end_over_cap()
                 return  # `ended` (status memory) follows when the cell process is gone
-            self._drain_pipes()  # what the cell printed before `done` belongs to this cell
-            msg["output_truncated"] = run.truncated
-            if run.timed_out:
-                msg["status"] = "timeout"
-                msg["namespace_kept"] = True
-            self.running = None
-        self._to_client(msg)
+            self._to_cell(run.hold(frame))  # answered by `pong` once the loop is back
+            return
+        elif isinstance(frame, frames.Pong) and run and run.held:
+            self._finish(run, run.held)
+            return
+        elif isinstance(frame, frames.PlotFrame) and run:
+            self._flush(force=True)  # text printed before the figure shows before it
+            data = protocol.encode(frame.to_json())
+            if run.spend(len(data)):
+                self._to_client(data)
+            return
+        self._to_client(frame.to_json())
+
+    def _finish(self, run: Running, done: frames.Done) -> None:
+        self._drain_pipes()  # what the cell printed before `done` belongs to this cell
+        kept = run.timed_out  # stopped by its interrupt: the namespace is still there
+        self.running = None
+        done = replace(
+            done,
+            status="timeout" if kept else done.status,
+            output_truncated=run.truncated,
+            namespace_kept=kept,
+        )
+        self._to_client(done.to_json())
 
     def _from_pipe(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
         data, ended = read_available(key.fd)
@@ -270,7 +289,9 @@ class Relay:
             return
         for name, text in run.pending.items():
             if text:
-                self._to_client({"ev": "stream", "id": run.id, "name": name, "text": text})
+                data = protocol.encode(frames.Stream(run.id, name, text).to_json())
+                run.spend(len(data))  # text is within out_cap already: it always goes
+                self._to_client(data)
         run.pending.clear()
         run.last_flush = now
 
@@ -286,6 +307,8 @@ class Relay:
         if run is None:
             return
         self._flush()
+        if run.held is not None and time.monotonic() >= run.pong_deadline:
+            raise Broken("a done, but the cell's loop did not come back")
         if time.monotonic() < run.deadline:
             return
         if not run.timed_out:
@@ -300,7 +323,9 @@ class Relay:
         status = reap(self.pid)
         self._drain_pipes()  # output written just before the death still counts
         run = self.running
-        if self.caps.hit_memory(status):
+        if self.broken is not None:
+            state, cause = "crashed", frames.ProtocolViolation(self.broken).cause
+        elif self.caps.hit_memory(status):
             state, cause = "memory", self.caps.cause
         elif run and run.timed_out:
             state, cause = "timeout", "the cell did not stop after an interrupt and was killed"
@@ -309,14 +334,9 @@ class Relay:
         else:
             state, cause = "crashed", describe_exit(status)
         with contextlib.suppress(ClientGone):
+            truncated = bool(run and run.truncated)
             self._to_client(
-                {
-                    "ev": "ended",
-                    "id": run.id if run else None,
-                    "status": state,
-                    "cause": cause,
-                    "output_truncated": bool(run and run.truncated),
-                }
+                frames.Ended(run.id if run else None, state, cause, truncated).to_json()
             )
             # The client may be slow to read: give the last words a bounded chance to leave.
             flush_before(self.client, time.monotonic() + GRACE_SECONDS)
