@@ -59,17 +59,18 @@ def encode(message: dict[str, Any]) -> bytes:
     try:
         body = json.dumps(message, separators=(",", ":"), default=str, allow_nan=False)
     except ValueError:  # a float that is not finite, somewhere: it becomes null
-        body = json.dumps(_finite(message), separators=(",", ":"), default=str, allow_nan=False)
+        body = json.dumps(finite_only(message), separators=(",", ":"), default=str, allow_nan=False)
     return _HEADER.pack(len(body)) + body.encode()
 
 
-def _finite(value: Any) -> Any:
+def finite_only(value: Any) -> Any:
+    """`value` with every float that is not finite (NaN, Infinity) made None: JSON has none."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_only(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_only(v) for v in value]
     return value
 
 
