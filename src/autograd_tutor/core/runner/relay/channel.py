@@ -11,7 +11,9 @@ there, and writes that do not fit wait in an outbox until `select()` says there 
 from __future__ import annotations
 
 import os
+import select
 import socket
+import time
 from typing import Any
 
 from autograd_tutor.core.runner.shared import protocol
@@ -62,6 +64,11 @@ class Channel:
             del self._outbox[:sent]
 
     @property
+    def partial(self) -> bool:
+        """Part of a frame was read and its rest has not come."""
+        return self._reader.partial
+
+    @property
     def wants_write(self) -> bool:
         return bool(self._outbox)
 
@@ -79,3 +86,10 @@ def read_available(fd: int, most: int = 16 * _CHUNK) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         chunks.append(data)
     return b"".join(chunks), False
+
+
+def flush_before(channel: Channel, deadline: float) -> None:
+    """Write the outbox until it is empty or the deadline passes."""
+    while channel.wants_write and (left := deadline - time.monotonic()) > 0:
+        if select.select([], [channel], [], left)[1]:
+            channel.flush()

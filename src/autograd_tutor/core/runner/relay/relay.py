@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
-import select
 import selectors
 import shutil
 import signal
@@ -21,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner.relay.channel import Channel, read_available
+from autograd_tutor.core.runner.relay.channel import Channel, flush_before, read_available
 from autograd_tutor.core.runner.relay.gate import Broken, CellGate, Running
 from autograd_tutor.core.runner.relay.sessioncaps import SessionCaps
 from autograd_tutor.core.runner.sandbox import (
@@ -307,8 +306,10 @@ class Relay:
         if run is None:
             return
         self._flush()
-        if run.held is not None and time.monotonic() >= run.pong_deadline:
-            raise Broken("a done, but the cell's loop did not come back")
+        if run.held is not None:  # the cell's own clock stopped at `done`; the pong's runs
+            if time.monotonic() >= run.pong_deadline:
+                raise Broken("a done, but the cell's loop did not come back")
+            return
         if time.monotonic() < run.deadline:
             return
         if not run.timed_out:
@@ -323,6 +324,8 @@ class Relay:
         status = reap(self.pid)
         self._drain_pipes()  # output written just before the death still counts
         run = self.running
+        if run and run.timed_out and self.cell.partial:
+            self.broken = "a frame cut short"  # the cell's `done` went into its body
         if self.broken is not None:
             state, cause = "crashed", frames.ProtocolViolation(self.broken).cause
         elif self.caps.hit_memory(status):
@@ -348,12 +351,6 @@ class ClientGone(Exception):
 
 class CellGone(Exception):
     """The cell process's channel closed: it died, or learner code closed it."""
-
-
-def flush_before(channel: Channel, deadline: float) -> None:
-    while channel.wants_write and (left := deadline - time.monotonic()) > 0:
-        if select.select([], [channel], [], left)[1]:
-            channel.flush()
 
 
 def run_relay(client_fd: int, settings: dict[str, Any]) -> None:

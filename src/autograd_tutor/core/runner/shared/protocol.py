@@ -109,6 +109,10 @@ class FrameReader:
             frames.append(frame)
         return frames
 
+    @property
+    def partial(self) -> bool:
+        return bool(self._buffer)
+
     def _next(self) -> dict[str, Any] | None:
         if len(self._buffer) < _HEADER.size:
             return None
