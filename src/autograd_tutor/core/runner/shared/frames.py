@@ -187,8 +187,9 @@ def parse_frame(
         if not isinstance(message, dict):
             raise Bad("a frame that is not an object")
         kind = message.get("ev")
-        parse = _CELL.get(kind) if isinstance(kind, str) else None
-        if from_relay:
+        kind = kind if isinstance(kind, str) else None
+        parse = _CELL.get(kind) if kind else None
+        if from_relay and kind:
             parse = _RELAY.get(kind, parse) if kind != "pong" else None
         if parse is None:
             raise Bad(f"an unknown frame {short(kind)}")
