@@ -86,9 +86,11 @@ class Rig:
         selector.go.clear()  # the relay's next round waits until both are ready
         time.sleep(0.05)  # let the relay reach that round
         os.write(self.out_w, text.encode())
-        protocol.send(self.cell, {"ev": "done", "id": cell_id, "status": "ok"})
+        protocol.send(self.cell, done(cell_id))
         time.sleep(0.05)  # both are in the kernel's buffers now
         selector.go.set()
+        ping = protocol.recv(self.cell, time.monotonic() + 5)  # the relay holds `done` until
+        protocol.send(self.cell, {"ev": "pong", "nonce": ping["nonce"]})  # the loop answers
         events = []
         while True:
             event = self.recv()  # Deadline here is the hang
@@ -107,6 +109,18 @@ class Rig:
         os.close(self.err_w)
 
 
+def done(cell_id: int) -> dict:
+    return {
+        "ev": "done",
+        "id": cell_id,
+        "status": "ok",
+        "value": None,
+        "error": None,
+        "warnings": [],
+        "seconds": 0.0,
+    }
+
+
 @pytest.fixture(params=[("cell", "pipe"), ("pipe", "cell")], ids=["done-first", "output-first"])
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     r = Rig(request.param, tmp_path)
@@ -120,7 +134,7 @@ def test_output_and_done_in_the_same_round(rig: Rig) -> None:
         events = rig.run_one(cell_id, f"out {cell_id}\n")
         streams = "".join(e["text"] for e in events if e["ev"] == "stream")
         assert streams == f"out {cell_id}\n"
-        assert events[-1] == {"ev": "done", "id": cell_id, "status": "ok", "output_truncated": False}
+        assert events[-1] == {**done(cell_id), "output_truncated": False}
     assert rig.thread.is_alive()  # still serving, not stuck in a read
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograd_tutor import __version__
-from autograd_tutor.core.runner.shared.protocol import DEFAULT_TIMEOUT
+from autograd_tutor.core.runner.shared.protocol import DEFAULT_TIMEOUT, finite_only
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 from autograd_tutor.core.safe_text import SafeWriter, clean, json_escaped
 
@@ -139,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "open")
     args = _parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A cell's text may hold what the terminal's encoding cannot (a lone surrogate from
+        # a __repr__): written as an escape, never a UnicodeEncodeError that ends the run.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.command in ("run", "check", "new", "sandbox"):
         # Everything these print passes one sanitiser: a cell's output, a lesson's title or
         # an error message can hold escape sequences (OSC 52 sets the clipboard) or lone
@@ -213,7 +218,15 @@ def print_json(result: CellResult, place: str = "") -> None:
     record = result.to_json()
     if place:
         record["place"] = place
-    print(json_escaped(json.dumps(record, ensure_ascii=False)), flush=True)
+    print(json_escaped(json_line(record)), flush=True)
+
+
+def json_line(record: dict[str, object]) -> str:
+    """A record as one line of valid JSON: no NaN or Infinity (they become null)."""
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite_only(record), ensure_ascii=False, allow_nan=False)
 
 
 def print_human(result: CellResult, place: str = "") -> None:

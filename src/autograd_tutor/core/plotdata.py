@@ -8,7 +8,8 @@ A plot dict (the `plot` event payload, see docs/architecture.md) looks like::
 
     {"key": str, "title": str, "xlabel": str, "ylabel": str, "logy": bool,
      "series": [{"label": str, "kind": "line" | "scatter", "points": [[x, y], ...]}],
-     "dropped": int}   # NaN/inf values left out by the sender (a diverging loss)
+     "dropped": int,   # NaN/inf values left out by the sender (a diverging loss)
+     "points_capped": int}  # only when > 0: points over the relay's cap, not drawn
 """
 
 from __future__ import annotations
@@ -165,6 +166,9 @@ def notes(prepared: dict[str, Any]) -> list[str]:
     dropped = int(prepared.get("dropped") or 0)
     if dropped:
         out.append(f"{dropped} value(s) were NaN or infinite and are not drawn: did it diverge?")
+    capped = int(prepared.get("points_capped") or 0)
+    if capped:
+        out.append(f"{capped} point(s) over the limit of a figure are not drawn.")
     log_dropped = int(prepared.get("log_dropped") or 0)
     if log_dropped:
         out.append(f"{log_dropped} value(s) <= 0 cannot be drawn on a log scale.")

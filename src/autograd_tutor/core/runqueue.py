@@ -350,12 +350,13 @@ class RunQueue:
 
         try:
             result = self.run.run_cell(cell, code, timeout=timeout, on_event=on_frame)
-        except (WorkerError, OSError) as exc:
-            # The host itself is gone or never started: say so like a crashed session.
+        except Exception as exc:  # noqa: BLE001 - a cell must end, never stay "running"
+            # The host is gone or never started (WorkerError, OSError), or nobody foresaw
+            # what happened: say so as a crash; the next cell gets a fresh session.
+            cause = str(exc) if isinstance(exc, WorkerError | OSError) else type(exc).__name__
+            self.run.close()
             seconds = time.monotonic() - live.started
-            result = cell_result(
-                cell, CellOutcome(status="crashed", cause=str(exc), seconds=seconds)
-            )
+            result = cell_result(cell, CellOutcome(status="crashed", cause=cause, seconds=seconds))
         self._note_ran(index, result)
         self._emit(CellFinished(index, result, self._alive()))
         return result

@@ -22,6 +22,12 @@ from autograd_tutor.core.runner.cell.magics import Shell, has_ipython_syntax, tr
 
 MAX_REPR = 10_000
 MAX_WARNINGS = 20
+# Texts are clipped so that a `done` frame stays far below frames.CELL_FRAME_LIMIT, which
+# the relay enforces (an exception's message may be a whole file).
+MAX_MESSAGE = 10_000
+MAX_TRACEBACK = 20_000  # its end is kept: the innermost frames and the error
+MAX_WARNING_TEXT = 2_000
+MAX_NAME = 200
 MEMORY_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 
 
@@ -179,13 +185,19 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
     text = ("Traceback (most recent call last):\n" + text if text else "") + "".join(
         traceback.format_exception_only(type(exc), exc)
     )
+    if len(text) > MAX_TRACEBACK:
+        text = "…" + text[-MAX_TRACEBACK:]
     return {
-        "type": type(exc).__name__,
-        "message": message,
+        "type": _clip(type(exc).__name__, MAX_NAME),
+        "message": _clip(message, MAX_MESSAGE),
         "line": line,
         "traceback": text,
         "explanation": None,
     }
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _tb(exc: BaseException) -> TracebackType | None:
@@ -223,7 +235,8 @@ class WarningCollector:
             text = str(message)
         except Exception as exc:  # noqa: BLE001 - a broken __str__ is the learner's
             text = f"<str failed: {type(exc).__name__}>"
-        name = getattr(category, "__name__", str(category))
+        name = _clip(str(getattr(category, "__name__", "Warning")), MAX_NAME)
+        text = _clip(text, MAX_WARNING_TEXT)
         where = lineno if filename == self.filename else None
         key = (name, text, where)
         entry = self._entries.get(key)

@@ -99,7 +99,7 @@ def axes_to_dict(ax: Any, key: str) -> dict[str, Any]:
     if not title and fig is not None and getattr(fig, "_suptitle", None) is not None:
         title = fig._suptitle.get_text()
     for s in series:
-        s["points"] = downsample(s["points"], plotting.MAX_SEND_POINTS)
+        s["points"] = downsample(s["points"], plotting.points_per_series(len(series)))
     return {
         "key": key,
         "title": title,

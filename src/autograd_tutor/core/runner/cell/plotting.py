@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autograd_tutor.core.plotdata import downsample
+from autograd_tutor.core.runner.shared.payloads import MAX_PLOT_POINTS
 
 # Seconds between two sends while a cell runs: fast enough to look live, slow enough
 # that the UI never drowns in events.
@@ -93,12 +94,18 @@ class _Figure:
                 {
                     "label": s.label,
                     "kind": s.kind,
-                    "points": downsample(s.points, MAX_SEND_POINTS),
+                    "points": downsample(s.points, points_per_series(len(self.series))),
                 }
                 for s in self.series.values()
             ],
             "dropped": sum(s.dropped for s in self.series.values()),
         }
+
+
+def points_per_series(count: int) -> int:
+    """Points each of `count` series may send: MAX_SEND_POINTS, less when many series
+    share the figure, so that one figure stays within the relay's cap of all its points."""
+    return max(4, min(MAX_SEND_POINTS, MAX_PLOT_POINTS // max(count, 1)))
 
 
 _emit: Callable[[PlotDict], None] | None = None

@@ -12,6 +12,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 from typing import Any
 
 from autograd_tutor.core.runner.cell.execute import CellRunner, flush_std
@@ -30,13 +31,26 @@ def _text_streams() -> None:
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
 
 
-def _plotting(channel: socket.socket, current: dict[str, Any]) -> Any:
+class Replies:
+    """The channel's sending side. One frame at a time: a learner's thread that plots
+    while the loop sends `done` must not cut one frame into the other."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self.channel = channel
+        self._lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            protocol.send(self.channel, message)
+
+
+def _plotting(replies: Replies, current: dict[str, Any]) -> Any:
     try:
         from autograd_tutor.core.runner.cell import plotting
     except ImportError:
         return None
     plotting.install(
-        lambda plot: protocol.send(channel, {"ev": "plot", "id": current.get("id"), "plot": plot})
+        lambda plot: replies.send({"ev": "plot", "id": current.get("id"), "plot": plot})
     )
     return plotting
 
@@ -49,7 +63,8 @@ def serve(channel: socket.socket) -> None:
     _text_streams()
     runner = CellRunner()
     current: dict[str, Any] = {}
-    plotting = _plotting(channel, current)
+    replies = Replies(channel)
+    plotting = _plotting(replies, current)
     if not select.select([channel], [], [], 0.05)[0]:
         # Nobody is waiting for this fresh session yet (a spare, or a learner reading):
         # finish the slow imports the host may not have had when it forked us.
@@ -67,18 +82,20 @@ def serve(channel: socket.socket) -> None:
             while signal.sigtimedwait({signal.SIGINT}, 0):
                 pass  # drop an interrupt meant for an earlier cell
             # The relay starts the clock, and sends interrupts held for this cell, from here.
-            protocol.send(channel, {"ev": "started", "id": request["id"]})
+            replies.send({"ev": "started", "id": request["id"]})
             if plotting:
                 plotting.reset()
             outcome = _run_interruptible(runner, request)
             if plotting:
                 _safe(plotting.flush)
             flush_std()
-            protocol.send(channel, {"ev": "done", "id": request["id"], **outcome})
+            replies.send({"ev": "done", "id": request["id"], **outcome})
+        elif op == "ping":
+            # The relay holds `done` until this: proof that the loop, not learner code that
+            # forged a `done`, is back reading requests (relay/gate.py).
+            replies.send({"ev": "pong", "nonce": request.get("nonce")})
         elif op in ("inspect", "graph"):
-            protocol.send(
-                channel, {"ev": op, "id": request.get("id"), **_introspect(op, request, runner)}
-            )
+            replies.send({"ev": op, "id": request.get("id"), **_introspect(op, request, runner)})
         elif op == "shutdown":
             return
 

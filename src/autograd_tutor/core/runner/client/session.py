@@ -13,7 +13,8 @@ from typing import Any
 
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import deadlines
-from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared import frames, payloads, protocol
+from autograd_tutor.core.runner.shared.frames import ProtocolViolation, parse_frame
 from autograd_tutor.core.runner.shared.protocol import (
     DEFAULT_TIMEOUT,
     GRACE_SECONDS,
@@ -72,44 +73,49 @@ class Session:
         }
         started = time.monotonic()
         # Until the cell starts, the relay allows it WARM_UP_SECONDS more; after, the timeout
-        # and the grace of its SIGINT. Past those (and a slack), the relay itself is stuck.
-        deadline = started + timeout + WARM_UP_SECONDS + GRACE_SECONDS + deadlines.ANSWER_SLACK
-        out: dict[str, list[str]] = {"stdout": [], "stderr": []}
-        plots: dict[str, dict[str, Any]] = {}
+        # and the grace of its SIGINT. Past those (and a slack, which also covers the relay's
+        # wait for the loop's pong after `done`), the relay itself is stuck.
+        after_start = timeout + GRACE_SECONDS + deadlines.ANSWER_SLACK
+        deadline = started + WARM_UP_SECONDS + after_start
+        gathered = _Gathered(output_limit)
         try:
             self._send(message)
             while True:
-                event = protocol.recv(self._sock, deadline)
-                kind = event.get("ev")
-                if kind == "started" and event.get("id") == cell_id:
-                    deadline = time.monotonic() + timeout + GRACE_SECONDS + deadlines.ANSWER_SLACK
-                    continue
-                if kind == "stream" and event.get("id") == cell_id:
-                    out[event["name"]].append(event["text"])
-                elif kind == "plot" and event.get("id") == cell_id:
-                    plots[str(event["plot"].get("key"))] = event["plot"]
-                elif kind in ("done", "ended"):
+                frame = self._next_frame(deadline)
+                if isinstance(frame, frames.Done | frames.Ended):
+                    if isinstance(frame, frames.Done) and frame.id != cell_id:
+                        raise _Broken(f"a done for request {frame.id}, not {cell_id}")
                     break
-                else:
-                    continue
-                if on_event:
-                    on_event(event)
+                if getattr(frame, "id", None) != cell_id:
+                    continue  # not this run's (an answer, a hello): nothing to do with it
+                if isinstance(frame, frames.Started):
+                    deadline = time.monotonic() + after_start
+                elif gathered.take(frame) and on_event:
+                    on_event(frame.to_json())
+            event = frame.to_json()
         except Deadline:
-            self._end()
-            event = {"ev": "ended", "status": "crashed", "cause": deadlines.STOPPED_ANSWERING}
+            event = _ended(deadlines.STOPPED_ANSWERING)
+        except _Broken as broken:
+            event = _ended(ProtocolViolation(str(broken)).cause)
         except (protocol.ChannelClosed, OSError):
-            self._end()
-            event = {"ev": "ended", "status": "crashed", "cause": "the worker process disappeared"}
+            event = _ended("the worker process disappeared")
         if event["ev"] == "ended":
             self._end()
-            event.setdefault("value", None)
-            event["error"] = None
-            event["session_ended"] = True
+            event.update(value=None, error=None, session_ended=True)
             event["seconds"] = round(time.monotonic() - started, 6)
-        event.update(
-            stdout="".join(out["stdout"]), stderr="".join(out["stderr"]), plots=list(plots.values())
-        )
+        event.update(gathered.fields())
         return CellOutcome.from_protocol(event)
+
+    def _next_frame(self, deadline: float) -> frames.RelayFrame:
+        """The relay's next frame, typed at this edge too (defence in depth: the relay
+        checked what the cell sent); _Broken for one that breaks the protocol."""
+        try:
+            frame = parse_frame(protocol.recv(self._sock, deadline), from_relay=True)
+        except protocol.BadFrame as bad:
+            raise _Broken(str(bad)) from None
+        if isinstance(frame, ProtocolViolation):
+            raise _Broken(frame.detail)
+        return frame
 
     def interrupt(self) -> None:
         if self.alive:
@@ -125,14 +131,17 @@ class Session:
         try:
             self._send(message)
             while True:
-                event = protocol.recv(self._sock, deadline)
-                if event.get("ev") == message["op"]:
-                    return event
-                if event.get("ev") == "ended":
-                    raise protocol.ChannelClosed(event.get("cause", "the session ended"))
+                frame = self._next_frame(deadline)
+                if isinstance(frame, frames.Answer) and frame.ev == message["op"]:
+                    return frame.body
+                if isinstance(frame, frames.Ended):
+                    raise protocol.ChannelClosed(frame.cause)
         except Deadline:
             self._end()
             raise WorkerError(deadlines.STOPPED_ANSWERING) from None
+        except _Broken as broken:
+            self._end()
+            raise WorkerError(ProtocolViolation(str(broken)).cause) from None
         except (protocol.ChannelClosed, OSError) as e:
             self._end()
             raise WorkerError(f"the session ended: {e}") from None
@@ -159,6 +168,49 @@ class Session:
         self.alive = False
         self._sock.close()
         self._relay.release()
+
+
+class _Broken(Exception):
+    """A frame from the relay that breaks the protocol: the session is ended."""
+
+
+def _ended(cause: str) -> dict[str, Any]:
+    return {"ev": "ended", "status": "crashed", "cause": cause}
+
+
+class _Gathered:
+    """A run's streams and figures as they come, within the caps the relay keeps too."""
+
+    def __init__(self, output_limit: int) -> None:
+        self.out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.room = max(output_limit, 0)
+        self.truncated = False
+        self.plots: dict[str, dict[str, Any]] = {}
+
+    def take(self, frame: frames.RelayFrame) -> bool:
+        """Keep a stream or plot frame; False when it is dropped (over a cap, or another kind)."""
+        if isinstance(frame, frames.Stream):
+            text = frame.text[: self.room]
+            self.truncated = self.truncated or len(text) < len(frame.text)
+            self.room -= len(text)
+            if text:
+                self.out[frame.name].append(text)
+            return bool(text)
+        if isinstance(frame, frames.PlotFrame):
+            if frame.key not in self.plots and len(self.plots) >= payloads.MAX_PLOT_KEYS:
+                self.truncated = True
+                return False
+            self.plots[frame.key] = frame.plot
+            return True
+        return False
+
+    def fields(self) -> dict[str, Any]:
+        out = {
+            "stdout": "".join(self.out["stdout"]),
+            "stderr": "".join(self.out["stderr"]),
+            "plots": list(self.plots.values()),
+        }
+        return {**out, "output_truncated": True} if self.truncated else out
 
 
 class RelayHandle:

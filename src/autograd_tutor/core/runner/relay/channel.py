@@ -11,7 +11,9 @@ there, and writes that do not fit wait in an outbox until `select()` says there 
 from __future__ import annotations
 
 import os
+import select
 import socket
+import time
 from typing import Any
 
 from autograd_tutor.core.runner.shared import protocol
@@ -22,10 +24,12 @@ _CHUNK = 1 << 16
 class Channel:
     """One peer of the relay: frames in through a FrameReader, frames out through an outbox."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, limit: int = protocol.MAX_FRAME) -> None:
         sock.setblocking(False)
         self.sock = sock
-        self._reader = protocol.FrameReader()
+        # A frame longer than `limit` is refused on its length prefix (BadFrame), before
+        # any of its body is kept: the cell's channel gets frames.CELL_FRAME_LIMIT.
+        self._reader = protocol.FrameReader(limit)
         self._outbox = bytearray()
 
     def fileno(self) -> int:
@@ -43,8 +47,9 @@ class Channel:
             raise protocol.ChannelClosed
         return self._reader.feed(data)
 
-    def send(self, message: dict[str, Any]) -> None:
-        self._outbox += protocol.encode(message)
+    def send(self, message: dict[str, Any] | bytes) -> None:
+        """Queue a frame (a message, or one already encoded) and write what fits."""
+        self._outbox += message if isinstance(message, bytes) else protocol.encode(message)
         self.flush()
 
     def flush(self) -> None:
@@ -57,6 +62,11 @@ class Channel:
             except OSError as e:
                 raise protocol.ChannelClosed(str(e)) from None
             del self._outbox[:sent]
+
+    @property
+    def partial(self) -> bool:
+        """Part of a frame was read and its rest has not come."""
+        return self._reader.partial
 
     @property
     def wants_write(self) -> bool:
@@ -76,3 +86,10 @@ def read_available(fd: int, most: int = 16 * _CHUNK) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         chunks.append(data)
     return b"".join(chunks), False
+
+
+def flush_before(channel: Channel, deadline: float) -> None:
+    """Write the outbox until it is empty or the deadline passes."""
+    while channel.wants_write and (left := deadline - time.monotonic()) > 0:
+        if select.select([], [channel], [], left)[1]:
+            channel.flush()

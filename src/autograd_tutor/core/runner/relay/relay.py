@@ -1,27 +1,26 @@
 """The relay: one per session, between the client and the confined cell process.
 
-It is forked from the warm host, enters fresh namespaces, forks the cell process (pid 1 of
-the new pid namespace) and then only moves bytes: requests to the cell, output and results
-back. Because it is a separate process it can cap floods of output, enforce wall-clock
-timeouts with SIGINT then SIGKILL, and report a segfault or os._exit as a `crashed` record.
-"""
+Forked from the warm host, it enters fresh namespaces, forks the cell process (pid 1 of the
+new pid namespace), then moves bytes: requests to the cell, output and results back. Apart
+from the cell, it caps floods, enforces timeouts (SIGINT, then SIGKILL) and reports a
+segfault or os._exit as `crashed`; everything from the cell is hostile input (gate.py)."""
 
 from __future__ import annotations
 
 import codecs
 import contextlib
 import os
-import select
 import selectors
 import shutil
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner.relay.channel import Channel, read_available
+from autograd_tutor.core.runner.relay.channel import Channel, flush_before, read_available
+from autograd_tutor.core.runner.relay.gate import Broken, CellGate, Running
 from autograd_tutor.core.runner.relay.sessioncaps import SessionCaps
 from autograd_tutor.core.runner.relay.sessiontree import Strays
 from autograd_tutor.core.runner.sandbox import (
@@ -31,7 +30,7 @@ from autograd_tutor.core.runner.sandbox import (
     confine_cell,
     enter_namespaces,
 )
-from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared import frames, protocol
 from autograd_tutor.core.runner.shared.processes import describe_exit, die_with_parent, reap
 from autograd_tutor.core.runner.shared.protocol import (
     DEFAULT_TIMEOUT,
@@ -41,23 +40,6 @@ from autograd_tutor.core.runner.shared.protocol import (
 
 CONFINE_SECONDS = 30.0  # confinement takes milliseconds; a hang there is a dead session
 STREAM_EVERY = 0.03  # coalesce output into one event per 30 ms
-
-
-@dataclass
-class Running:
-    """The cell in flight."""
-
-    id: Any
-    deadline: float
-    out_cap: int
-    timeout: float = DEFAULT_TIMEOUT
-    started: bool = False
-    interrupt_held: bool = False
-    sent: int = 0
-    truncated: bool = False
-    timed_out: bool = False
-    pending: dict[str, str] = field(default_factory=dict)
-    last_flush: float = 0.0
 
 
 class Relay:
@@ -88,6 +70,8 @@ class Relay:
         self.strays = Strays()  # the cell's background processes, stopped between cells
         report.active.append("background processes stopped between cells")
         self.running: Running | None = None
+        self.gate = CellGate()
+        self.broken: str | None = None  # how the cell broke the protocol, once it has
         self.decoders = {
             n: codecs.getincrementaldecoder("utf-8")("replace") for n in ("stdout", "stderr")
         }
@@ -129,9 +113,11 @@ class Relay:
         for fd in self.pipes:
             os.set_blocking(fd, False)
         # ChannelClosed if confinement killed the process, Deadline if it hangs.
-        confined = protocol.recv(mine, time.monotonic() + CONFINE_SECONDS)
+        confined = protocol.recv(
+            mine, time.monotonic() + CONFINE_SECONDS, limit=frames.CELL_FRAME_LIMIT
+        )
         self.report = SandboxReport.from_json(confined["sandbox"])
-        self.cell = Channel(mine)
+        self.cell = Channel(mine, limit=frames.CELL_FRAME_LIMIT)
         self.caps.started(pid, self.report)
         self.strays.cell = pid
 
@@ -162,13 +148,20 @@ class Relay:
             return
         except CellGone:
             self._cell_died()
+        except Broken as broken:
+            # Everything from the cell is hostile input: a frame out of the protocol ends the
+            # session, as a crash does, and the client starts a fresh one for the next cell.
+            self.broken = str(broken)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # pid 1: its whole pid namespace goes too
+            self._cell_died()
 
     def _wait(self) -> float | None:
         run = self.running
         check = self.caps.due_in(run is not None)  # the memory watchdog's next sample
         if run is None:
             return check
-        wake = run.deadline - time.monotonic()
+        wake = min(run.deadline, run.pong_deadline or run.deadline) - time.monotonic()
         if run.pending:
             wake = min(wake, STREAM_EVERY)
         if check is not None:
@@ -189,8 +182,7 @@ class Relay:
             self.strays.resume()
             timeout = float(msg.get("timeout") or DEFAULT_TIMEOUT)
             cap = int(msg.get("output_limit") or 64 * 1024)
-            # Until the cell says `started` (it may still be finishing its warm-up imports),
-            # allow a generous margin; the real deadline is set then.
+            # A margin until the cell says `started` (warm-up imports); the real deadline then.
             self.running = Running(
                 msg.get("id"), time.monotonic() + timeout + WARM_UP_SECONDS, cap, timeout=timeout
             )
@@ -202,6 +194,8 @@ class Relay:
             return
         elif op == "shutdown":
             raise ClientGone
+        elif op in ("inspect", "graph"):
+            self.gate.asked.append(op)  # the one answer the cell may send next
         self._to_cell(msg)
 
     def _to_cell(self, msg: dict[str, Any]) -> None:
@@ -210,7 +204,7 @@ class Relay:
         except protocol.ChannelClosed:
             raise CellGone from None
 
-    def _to_client(self, msg: dict[str, Any]) -> None:
+    def _to_client(self, msg: dict[str, Any] | bytes) -> None:
         try:
             self.client.send(msg)
         except protocol.ChannelClosed:
@@ -219,6 +213,8 @@ class Relay:
     def _from_cell(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
         try:
             messages = self.cell.read()
+        except protocol.BadFrame as bad:
+            raise Broken(str(bad)) from None  # too long (refused on its length), not JSON, NaN
         except protocol.ChannelClosed:
             raise CellGone from None
         for msg in messages:
@@ -226,23 +222,42 @@ class Relay:
 
     def _cell_message(self, msg: dict[str, Any]) -> None:
         run = self.running
-        if msg.get("ev") == "started" and run:
+        frame = self.gate.admit(msg, run)  # typed and in order, or Broken
+        if frame is None:
+            return
+        if isinstance(frame, frames.Started) and run:
             run.started = True
             run.deadline = time.monotonic() + run.timeout
             if run.interrupt_held:
                 os.kill(self.pid, signal.SIGINT)
-        elif msg.get("ev") == "done" and run:
+        elif isinstance(frame, frames.Done) and run:
             if self.caps.poll(True, now=True):  # a child of the cell was OOM-killed
                 self._end_over_cap()
                 return  # `ended` (status memory) follows when the cell process is gone
-            self._drain_pipes()  # what the cell printed before `done` belongs to this cell
-            self.strays.stop()
-            msg["output_truncated"] = run.truncated
-            if run.timed_out:
-                msg["status"] = "timeout"
-                msg["namespace_kept"] = True
-            self.running = None
-        self._to_client(msg)
+            self._to_cell(run.hold(frame))  # answered by `pong` once the loop is back
+            return
+        elif isinstance(frame, frames.Pong) and run and run.held:
+            return self._finish(run, run.held)
+        elif isinstance(frame, frames.PlotFrame) and run:
+            self._flush(force=True)  # text printed before the figure shows before it
+            data = protocol.encode(frame.to_json())
+            if run.spend(len(data)):
+                self._to_client(data)
+            return
+        self._to_client(frame.to_json())
+
+    def _finish(self, run: Running, done: frames.Done) -> None:
+        self._drain_pipes()  # what the cell printed before `done` belongs to this cell
+        self.strays.stop()
+        kept = run.timed_out  # stopped by its interrupt: the namespace is still there
+        self.running = None
+        done = replace(
+            done,
+            status="timeout" if kept else done.status,
+            output_truncated=run.truncated,
+            namespace_kept=kept,
+        )
+        self._to_client(done.to_json())
 
     def _from_pipe(self, key: selectors.SelectorKey, sel: selectors.BaseSelector) -> None:
         data, ended = read_available(key.fd)
@@ -276,7 +291,9 @@ class Relay:
             return
         for name, text in run.pending.items():
             if text:
-                self._to_client({"ev": "stream", "id": run.id, "name": name, "text": text})
+                data = protocol.encode(frames.Stream(run.id, name, text).to_json())
+                run.spend(len(data))  # text is within out_cap already: it always goes
+                self._to_client(data)
         run.pending.clear()
         run.last_flush = now
 
@@ -293,6 +310,10 @@ class Relay:
             self.strays.stop()  # any forked since by a thread of the cell process
             return
         self._flush()
+        if run.held is not None:  # the cell's own clock stopped at `done`; the pong's runs
+            if time.monotonic() >= run.pong_deadline:
+                raise Broken("a done, but the cell's loop did not come back")
+            return
         if time.monotonic() < run.deadline:
             return
         if not run.timed_out:
@@ -307,7 +328,11 @@ class Relay:
         status = reap(self.pid)
         self._drain_pipes()  # output written just before the death still counts
         run = self.running
-        if self.caps.hit_memory(status):
+        if run and run.timed_out and self.cell.partial:
+            self.broken = "a frame cut short"  # the cell's `done` went into its body
+        if self.broken is not None:
+            state, cause = "crashed", frames.ProtocolViolation(self.broken).cause
+        elif self.caps.hit_memory(status):
             state, cause = "memory", self.caps.cause
         elif run and run.timed_out:
             state, cause = "timeout", "the cell did not stop after an interrupt and was killed"
@@ -316,14 +341,9 @@ class Relay:
         else:
             state, cause = "crashed", describe_exit(status)
         with contextlib.suppress(ClientGone):
+            truncated = bool(run and run.truncated)
             self._to_client(
-                {
-                    "ev": "ended",
-                    "id": run.id if run else None,
-                    "status": state,
-                    "cause": cause,
-                    "output_truncated": bool(run and run.truncated),
-                }
+                frames.Ended(run.id if run else None, state, cause, truncated).to_json()
             )
             # The client may be slow to read: give the last words a bounded chance to leave.
             flush_before(self.client, time.monotonic() + GRACE_SECONDS)
@@ -335,12 +355,6 @@ class ClientGone(Exception):
 
 class CellGone(Exception):
     """The cell process's channel closed: it died, or learner code closed it."""
-
-
-def flush_before(channel: Channel, deadline: float) -> None:
-    while channel.wants_write and (left := deadline - time.monotonic()) > 0:
-        if select.select([], [channel], [], left)[1]:
-            channel.flush()
 
 
 def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
