@@ -31,7 +31,7 @@ from autograd_tutor.core.runner.shared.frames import (
     ProtocolViolation,
     parse_frame,
 )
-from tests.hostile import forge
+from tests.hostile.frames import forge
 
 TEXT = st.one_of(st.text(max_size=8), st.sampled_from(["\ud800", "a\udfffb", "x" * 300]))
 NUMBER = st.one_of(st.integers(-(2**64), 2**64), st.floats())  # NaN and Infinity too

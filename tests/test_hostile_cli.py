@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograd_tutor.core.runner.shared.frames import PROTOCOL_BROKEN
-from tests.hostile import forge
+from tests.hostile.frames import forge
 
 # Slow lane (the command in subprocesses, each with its own worker host), as test_cli.py.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]

@@ -23,7 +23,7 @@ from autograd_tutor.core.runner.shared.frames import PROTOCOL_BROKEN
 from autograd_tutor.core.runner.shared.payloads import MAX_GRAPH_NODES, MAX_PLOT_KEYS
 from autograd_tutor.core.runner.shared.protocol import PONG_SECONDS
 from autograd_tutor.core.runqueue import CellFinished, GraphReady, RunCell, RunQueue
-from tests.hostile import forge
+from tests.hostile.frames import forge
 
 pytestmark = pytest.mark.timeout(120)
 
