@@ -104,8 +104,8 @@ class Tab:
 THINK = (0.0, 0.0)  # seconds a learner reads before the next key press (uniform); --think
 
 
-async def learner(session, url: str, key: str, runs: int, start: asyncio.Event, out: dict):
-    async with session.ws_connect(f"{url}/ws/{key}/-?width=140&height=45") as ws:
+async def learner(session, served, key: str, runs: int, start: asyncio.Event, out: dict):
+    async with session.ws_connect(served.websocket(key, "width=140&height=45")) as ws:
         tab = Tab(ws)
         if not await tab.until("sandbox: ", 0):
             out["lost"] += 1
@@ -136,7 +136,7 @@ async def learner(session, url: str, key: str, runs: int, start: asyncio.Event, 
         out["done"] += 1
 
 
-async def a_class(url: str, learners: int, runs: int, tag: str) -> dict:
+async def a_class(served, learners: int, runs: int, tag: str) -> dict:
     out = {"times": [], "lost": 0, "refused": 0, "done": 0, "ready": 0, "hung": 0}
     start = asyncio.Event()
     timeout = aiohttp.ClientTimeout(total=None)
@@ -146,7 +146,7 @@ async def a_class(url: str, learners: int, runs: int, tag: str) -> dict:
             # A learner's whole visit has a deadline too: past it, it counts as lost.
             visit = STEP_SECONDS * (runs + 6)
             try:
-                await asyncio.wait_for(learner(session, url, key, runs, start, out), visit)
+                await asyncio.wait_for(learner(session, served, key, runs, start, out), visit)
             except asyncio.TimeoutError:
                 out["lost"] += 1
                 out["hung"] += 1
@@ -301,10 +301,10 @@ def main() -> int:
         lesson = folder / "lesson" / "bench.en.md"
         lesson.write_text(LESSON)
         caps = ["--class-tabs", str(args.learners + 5), "--class-sessions", "200"]
-        with serving(folder / "data", *caps, path=lesson) as url:
-            SERVER["pid"] = server_pid(url)
+        with serving(folder / "data", *caps, path=lesson) as served:
+            SERVER["pid"] = server_pid(served.base)
             base = private_bytes(_tree(SERVER["pid"]))
-            one = asyncio.run(a_class(url, 1, args.runs, "solo"))
+            one = asyncio.run(a_class(served, 1, args.runs, "solo"))
             # The solo learner has left; the class comes in.
             time.sleep(2.0)
             empty = private_bytes(_tree(SERVER["pid"]))
@@ -312,7 +312,7 @@ def main() -> int:
             many_out: dict = {}
 
             async def measured() -> None:
-                task = asyncio.create_task(a_class(url, args.learners, args.runs, "l"))
+                task = asyncio.create_task(a_class(served, args.learners, args.runs, "l"))
                 peak = peak_pss = 0
                 used: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU s so far)
                 first = {p: cpu_seconds(p) for p in _tree(SERVER["pid"])}

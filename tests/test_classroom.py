@@ -125,8 +125,8 @@ def test_a_learner_who_leaves_takes_their_sessions_along(shared):
 
 @pytest.mark.slow  # starts a server (a torch import of its own)
 def test_a_token_guards_the_page_and_learners_get_keys(tmp_path):
-    with serving(tmp_path / "data", "--token", "s3cret") as url:
-        base = url.split("?")[0].rstrip("/")
+    with serving(tmp_path / "data", "--token", "s3cret") as served:
+        base = served.base
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base}/", timeout=30)
         assert refused.value.code == 403

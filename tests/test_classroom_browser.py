@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.classroom.serving import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.classroom.serving import CHROMIUM, CHROMIUM_ARGS, Served, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a server, torch, a browser: ~2 min
 
@@ -26,13 +26,13 @@ WAIT_SECONDS = 90.0  # one step: an app process starting on a loaded machine, a 
 class Learner:
     """One browser context: its page and the text the server sent it."""
 
-    def __init__(self, browser, url: str, name: str) -> None:
+    def __init__(self, browser, served: Served, name: str) -> None:
         self.name = name
         self.context = browser.new_context(viewport={"width": 1280, "height": 800})
         self.page = self.context.new_page()
         self.raw: list[str] = []
         self.page.on("websocket", self._watch)
-        self.page.goto(f"{url}/?learner={name}")
+        self.page.goto(served.page(name))
 
     def _watch(self, ws) -> None:
         def received(payload) -> None:
@@ -89,9 +89,9 @@ def browser():
 
 
 def test_two_learners_run_cells_and_one_hostile_learner_reaches_nobody(browser, tmp_path):
-    with serving(tmp_path / "data", "--cell-seconds", "20") as url:
-        alice = Learner(browser, url, "alice")
-        bob = Learner(browser, url, "bob")
+    with serving(tmp_path / "data", "--cell-seconds", "20") as served:
+        alice = Learner(browser, served, "alice")
+        bob = Learner(browser, served, "bob")
         for learner in (alice, bob):
             learner.wait_for("Classroom check")
             learner.wait_for("sandbox:")  # the worker answered this learner's app

@@ -102,7 +102,12 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--lang", choices=("en", "zh"), help="lesson language")
     serve.add_argument(
         "--token",
-        help="access token; off localhost one is made and printed unless given",
+        help="access token (default: one made once, kept in the data folder and printed)",
+    )
+    serve.add_argument(
+        "--new-token",
+        action="store_true",
+        help="make a fresh kept token: the learners' old links stop working",
     )
     serve.add_argument(
         "--data", type=Path, help="learners' progress folders (default: the user data dir)"
@@ -344,6 +349,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         token=args.token,
         data_root=args.data,
         allow_partial=args.allow_partial_sandbox,
+        new_token=args.new_token,
     )
 
 

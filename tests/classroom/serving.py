@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 LESSON = Path(__file__).resolve().parent / "class.en.md"
@@ -36,9 +37,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running server: its base URL (no slash at the end) and the class's access token."""
+
+    base: str
+    token: str
+
+    def page(self, learner: str) -> str:
+        return f"{self.base}/?token={self.token}&learner={learner}"
+
+    def websocket(self, learner: str, query: str = "") -> str:
+        ws = self.base.replace("http://", "ws://", 1)
+        return f"{ws}/ws/{learner}/{self.token}" + (f"?{query}" if query else "")
+
+
 @contextmanager
-def serving(data: Path, *options: str, path: Path = LESSON) -> Iterator[str]:
-    """The base URL of a running `autograd-tutor serve PATH --port N --data DATA`."""
+def serving(data: Path, *options: str, path: Path = LESSON) -> Iterator[Served]:
+    """A running `autograd-tutor serve PATH --port N --data DATA`, as the URL it prints."""
     port = free_port()
     command = [sys.executable, "-m", "autograd_tutor", "serve", str(path), "--port", str(port)]
     command += ["--data", str(data), *options]
@@ -57,7 +73,8 @@ def serving(data: Path, *options: str, path: Path = LESSON) -> Iterator[str]:
                 raise AssertionError(f"serve did not start:\n{text}")
             else:
                 time.sleep(0.2)
-        yield url.rstrip("/")
+        base, _, query = url.partition("?")
+        yield Served(base.rstrip("/"), query.removeprefix("token="))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -10,18 +10,26 @@ One JSON file under platformdirs' user data dir (or `$AUTOGRAD_TUTOR_DATA`, for 
 Progress is a convenience, never a reason to stop: a corrupt file is moved aside and the
 learner starts afresh, an unwritable one only produces a warning. No Textual here; the app
 shows `warning` with a notification.
+
+Two writers of one file (the same learner in two browser tabs, two terminal apps) never lose
+each other's work: every change is kept as a step until `save`, which takes a lock, reads
+the file as the other writer left it, replays this writer's steps on it and writes that.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from autograd_tutor.core.edits import Edit
 from autograd_tutor.core.lesson import Lesson
@@ -31,6 +39,20 @@ FILE_NAME = "progress.json"
 VERSION = 2
 ENV_DIR = "AUTOGRAD_TUTOR_DATA"
 SHIPPED_KEY = "shipped/"
+LOCK_SECONDS = 2.0  # another writer holds the lock longer than this: write anyway
+Change = TypeVar("Change", bound=Callable[..., None])
+
+
+def _step(change: Change) -> Change:
+    """A change of the progress, also kept as a step to replay on the file at `save`."""
+
+    @functools.wraps(change)
+    def kept(self: Progress, *args: Any) -> None:
+        if not self._replaying:
+            self._steps.append((change, args))
+        change(self, *args)
+
+    return kept  # type: ignore[return-value]
 
 
 @cache
@@ -110,13 +132,15 @@ class Progress:
         # The last problem met, for the app to show once; None when all is well.
         self.warning: str | None = None
         self._write_failed = False
+        self._steps: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self._replaying = False
 
     @classmethod
     def load(cls, path: Path | None = None) -> Progress:
         path = path or data_dir() / FILE_NAME
         progress = cls(path)
         try:
-            raw = path.read_bytes()
+            data = progress._read()
         except FileNotFoundError:
             return progress
         except OSError as exc:
@@ -124,15 +148,20 @@ class Progress:
                 f"progress could not be read ({exc.strerror or exc}): starting afresh"
             )
             return progress
+        if data is None:
+            progress.warning = progress._set_aside()
+            return progress
+        progress.data = data
+        return progress
+
+    def _read(self) -> dict[str, Any] | None:
+        """The file's progress; None when it is corrupt (OSError when it cannot be read)."""
+        raw = self.path.read_bytes()
         try:
             data = json.loads(raw.decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
-            data = None
-        if not _valid(data):
-            progress.warning = progress._set_aside()
-            return progress
-        progress.data = _migrated(data)
-        return progress
+            return None
+        return _migrated(data) if _valid(data) else None
 
     def _set_aside(self) -> str:
         """Keep a corrupt file for inspection instead of overwriting it."""
@@ -182,19 +211,23 @@ class Progress:
 
     # -- changing ----------------------------------------------------------------------
 
+    @_step
     def mark_seen(self, lesson_id: str) -> None:
         self._lesson(lesson_id)["seen"] = True
 
+    @_step
     def mark_run(self, lesson_id: str, cell: int) -> None:
         entry = self._lesson(lesson_id)
         if cell not in entry["cells_run"]:
             entry["cells_run"] = sorted({*entry["cells_run"], cell})
 
+    @_step
     def mark_solved(self, lesson_id: str, exercise: str) -> None:
         entry = self._lesson(lesson_id)
         if exercise not in entry["solved"]:
             entry["solved"] = sorted({*entry["solved"], exercise})
 
+    @_step
     def keep_edit(self, lesson_id: str, lang: str, cell: int, edit: Edit | None) -> None:
         """Keep the learner's code of a cell (None: the cell has the lesson's code again)."""
         entry = self._lesson(lesson_id)
@@ -206,24 +239,32 @@ class Progress:
         if not kept:
             del entry["edits"][lang]
 
+    @_step
     def set_last(self, lesson_id: str, cell: int, lang: str) -> None:
         self.data["last"] = {"lesson": lesson_id, "cell": cell, "lang": lang}
 
+    @_step
     def reset(self) -> None:
         self.data = _empty()
 
     def save(self) -> str | None:
-        """Write atomically; the warning if it failed (reported once, then kept quiet)."""
+        """Merge this writer's steps into the file as it is now and write it atomically; the
+        warning if it failed (reported once, then kept quiet)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(self.data, out, indent=1, sort_keys=True)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with self._locked():
+                self._merge_with_file()
+                fd, tmp = tempfile.mkstemp(
+                    prefix=".progress-", suffix=".tmp", dir=self.path.parent
+                )
+                try:
+                    with os.fdopen(fd, "w", encoding="utf-8") as out:
+                        json.dump(self.data, out, indent=1, sort_keys=True)
+                    os.replace(tmp, self.path)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+            self._steps.clear()
         except OSError as exc:
             if self._write_failed:
                 return None
@@ -234,6 +275,39 @@ class Progress:
             return self.warning
         self._write_failed = False
         return None
+
+    def _merge_with_file(self) -> None:
+        """What another writer saved since, with this writer's steps replayed on top."""
+        try:
+            theirs = self._read()
+        except OSError:
+            theirs = None  # no file yet, or unreadable: ours is all there is
+        if theirs is None or theirs == self.data:
+            return
+        self.data, self._replaying = theirs, True
+        try:
+            for change, args in self._steps:
+                change(self, *args)
+        finally:
+            self._replaying = False
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An advisory lock beside the file, waited for at most LOCK_SECONDS."""
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + LOCK_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break  # a stuck writer must not stop this one saving
+                    time.sleep(0.01)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     # -- predictions (docs/authoring.md, "Predictions") ---------------------------------
 
@@ -251,6 +325,7 @@ class Progress:
             and isinstance(entry.get("right"), bool)
         }
 
+    @_step
     def record_prediction(self, lesson_id: str, name: str, guess: str, right: bool) -> None:
         entry = self._lesson(lesson_id)
         if not isinstance(entry.get("predictions"), dict):

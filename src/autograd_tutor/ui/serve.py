@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -26,7 +27,7 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
@@ -39,9 +40,15 @@ from autograd_tutor.core.runner.shared.classcaps import (
 )
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
 from autograd_tutor.ui.i18n import _, set_language
+from autograd_tutor.ui.serve_guard import (
+    RedactSecrets,
+    clamp_size,
+    origin_ok,
+    reachable_hosts,
+    stored_token,
+)
 
 log = logging.getLogger("autograd-tutor-serve")
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 NO_TOKEN = "-"  # the websocket path's token segment when the class has none
 
 
@@ -78,10 +85,17 @@ class ClassServer(Server):
         )
         self.tabs: dict[str, int] = {}  # learner key -> open tabs
 
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+    def url(self, host: str | None = None) -> str:
+        host = host or self.host
+        host = f"[{host}]" if ":" in host else host
         query = f"?token={self.token}" if self.token else ""
         return f"http://{host}:{self.port}/{query}"
+
+    def initialize_logging(self) -> None:
+        super().initialize_logging()
+        # Tokens and learner keys travel in URLs: the access log shows neither.
+        for name in ("aiohttp.access", "aiohttp.server", "aiohttp.web"):
+            logging.getLogger(name).addFilter(RedactSecrets())
 
     async def _make_app(self) -> web.Application:
         app = web.Application()
@@ -97,7 +111,9 @@ class ClassServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
-        self.console.print(f"autograd-tutor: serving the tutor on {self.url()}", highlight=False)
+        for host in reachable_hosts(self.host):  # 0.0.0.0 is no address a learner can open
+            line = f"autograd-tutor: serving the tutor on {self.url(host)}"
+            self.console.print(line, highlight=False, soft_wrap=True)  # a URL is never cut
         self.console.print("Press Ctrl+C to stop.", highlight=False)
 
     def _token_ok(self, given: str) -> bool:
@@ -147,6 +163,10 @@ class ClassServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         learner, token = request.match_info["learner"], request.match_info["token"]
+        headers = request.headers
+        if not origin_ok(headers.get("Origin"), request.host, headers.get("X-Forwarded-Host")):
+            # Another site's page, reaching a tutor through the learner's browser.
+            raise web.HTTPForbidden(text=_("This page may not use the class's tutor.") + "\n")
         if not LEARNER_KEY.fullmatch(learner) or not self._token_ok(
             "" if token == NO_TOKEN else token
         ):
@@ -159,8 +179,7 @@ class ClassServer(Server):
             await websocket.send_bytes(f"\r\n  {refusal}\r\n".encode())
             await websocket.close()
             return websocket
-        width = _int(request.query.get("width"), 80)
-        height = _int(request.query.get("height"), 24)
+        width, height = clamp_size(request.query.get("width"), request.query.get("height"))
         data = self.data_root / "learners" / learner
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
         env = {ENV_SOCKET: str(self.socket_path), ENV_LEARNER: learner, ENV_DIR: str(data)}
@@ -188,11 +207,28 @@ class ClassServer(Server):
         return websocket
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return max(10, min(int(value or default), 1000))
-    except ValueError:
-        return default
+    async def _process_messages(
+        self, websocket: web.WebSocketResponse, app_service: AppService
+    ) -> None:
+        """textual-serve's loop over the browser's envelopes, each checked: a malformed one
+        is dropped, a size is clamped (serve_guard.py), the rest as textual-serve does."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                kind, data = json.loads(message.data)
+            except (ValueError, TypeError):
+                continue  # not a two-item JSON list: nothing a browser of ours sends
+            if kind == "stdin" and isinstance(data, str):
+                await app_service.send_bytes(data.encode("utf-8", "replace"))
+            elif kind == "resize" and isinstance(data, dict):
+                await app_service.set_terminal_size(*clamp_size(data.get("width"), data.get("height")))
+            elif kind == "ping":
+                await websocket.send_json(["pong", data])
+            elif kind == "blur":
+                await app_service.blur()
+            elif kind == "focus":
+                await app_service.focus()
 
 
 def files_walled_off(socket_path: Path) -> SandboxReport:
@@ -214,10 +250,6 @@ def files_walled_off(socket_path: Path) -> SandboxReport:
     return SandboxReport(active=walls, missing=missing)
 
 
-def is_local(host: str) -> bool:
-    return host in LOCAL_HOSTS
-
-
 def environment_ok() -> str:
     """Why `serve` cannot run here; "" when it can (the sandbox needs Linux)."""
     if not sys.platform.startswith("linux"):
@@ -237,6 +269,7 @@ def run_server(
     token: str | None,
     data_root: Path | None,
     allow_partial: bool = False,
+    new_token: bool = False,
 ) -> int:
     """`autograd-tutor serve`: start the class's host, then the web server; the exit code."""
     from autograd_tutor.core.progress import data_dir
@@ -252,9 +285,12 @@ def run_server(
         return 2
     if lang:
         set_language(lang)  # the server's own pages speak the class's language
-    if token is None and not is_local(host):
-        # Off localhost, anyone who reaches the port could run code: a token, like Jupyter's.
-        token = secrets.token_urlsafe(18)
+    data_root = data_root or data_dir() / "classroom"
+    if token is None:
+        # Anyone who reaches the port could run code, and on localhost any page the learner
+        # visits could try: always a token, like Jupyter's, kept so a restart keeps the
+        # learners' bookmarks (--new-token makes a fresh one).
+        token = stored_token(data_root, new=new_token)
     app_args = [str(path.resolve())] if path is not None else []
     if lang:
         app_args += ["--lang", lang]
@@ -285,7 +321,7 @@ def run_server(
             port=port,
             caps=caps,
             socket_path=shared.socket_path,
-            data_root=data_root or data_dir() / "classroom",
+            data_root=data_root,
             token=token or "",
         )
         try:
