@@ -68,8 +68,11 @@ def test_memfds_held_open_count_against_the_cap(worker_host: WorkerHost, cgroup:
 
 
 @pytest.mark.timeout(120)
-def test_detached_shared_memory_counts_against_the_cap(worker_host: WorkerHost) -> None:
-    session = worker_host.new_session(session_memory_bytes=CAP, session_cgroup=0, spare=False)
+@pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
+def test_detached_shared_memory_counts_against_the_cap(
+    worker_host: WorkerHost, cgroup: int
+) -> None:
+    session = worker_host.new_session(session_memory_bytes=CAP, session_cgroup=cgroup, spare=False)
     try:
         result = session.run(SYSV, timeout=60)
     finally:

@@ -263,8 +263,11 @@ def enter(config: SandboxConfig, report: SandboxReport) -> bool:
             ro = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC if b.device else MOUNT_ATTR_RDONLY
             _setattr(target, ro | MOUNT_ATTR_NOSUID | (0 if b.device else MOUNT_ATTR_NODEV))
             if b.granted and is_dir:
-                step = f"hiding FIFOs and sockets in {b.path}"
-                left -= hide_special_files(root, target, left, report)
+                try:
+                    left -= hide_special_files(root, target, left, report)
+                except OSError as e:  # the lesson's folder goes, not the mount namespace
+                    check(libc.umount2(target.encode(), MNT_DETACH))
+                    report.refused[b.path] = f"covering its FIFOs and sockets: {why(e)}"
         plan.close()
         if os.path.exists(root + _EMPTY):
             os.unlink(root + _EMPTY)  # its mounts stay
