@@ -33,6 +33,7 @@ DEAD = (N_("timeout"), N_("crashed"), N_("memory"))  # the statuses of a run tha
 THEIRS = (
     N_("the worker stopped answering; its session was ended"),
     N_("the worker process disappeared"),
+    N_("the class's worker is restarting: run the cell again in a few seconds"),
     N_("the cell did not stop after an interrupt and was killed"),
     N_("the cell process closed its channel and was killed"),
     N_(

@@ -32,6 +32,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from autograd_tutor.core.progress import ENV_DIR
+from autograd_tutor.core.runner.client.classroom import SharedHost
 from autograd_tutor.core.runner.shared.classcaps import (
     ENV_LEARNER,
     ENV_SOCKET,
@@ -39,6 +40,7 @@ from autograd_tutor.core.runner.shared.classcaps import (
     ClassCaps,
 )
 from autograd_tutor.core.runner.shared.sandbox_config import SandboxReport
+from autograd_tutor.ui.class_watch import ClassWatch
 from autograd_tutor.ui.i18n import _, set_language
 from autograd_tutor.ui.serve_guard import (
     RedactSecrets,
@@ -74,6 +76,7 @@ class ClassServer(Server):
         socket_path: Path,
         data_root: Path,
         token: str = "",
+        shared: SharedHost | None = None,
     ) -> None:
         command = shlex.join([sys.executable, "-m", "autograd_tutor", "open", *app_args])
         super().__init__(command, host=host, port=port, title="autograd-tutor")
@@ -84,6 +87,12 @@ class ClassServer(Server):
             token,
         )
         self.tabs: dict[str, int] = {}  # learner key -> open tabs
+        # The class's host kept alive, and the teacher's status line (class_watch.py).
+        self.watch = ClassWatch(shared, self.tabs, self._say) if shared is not None else None
+        self._watching: asyncio.Task[None] | None = None
+
+    def _say(self, line: str) -> None:
+        self.console.print(line, highlight=False, soft_wrap=True)
 
     def url(self, host: str | None = None) -> str:
         host = host or self.host
@@ -108,13 +117,20 @@ class ClassServer(Server):
             ]
         )
         app.on_startup.append(self.on_startup)
+        app.on_cleanup.append(self.on_cleanup)
         return app
+
+    async def on_cleanup(self, app: web.Application) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
 
     async def on_startup(self, app: web.Application) -> None:
         for host in reachable_hosts(self.host):  # 0.0.0.0 is no address a learner can open
             line = f"autograd-tutor: serving the tutor on {self.url(host)}"
             self.console.print(line, highlight=False, soft_wrap=True)  # a URL is never cut
         self.console.print("Press Ctrl+C to stop.", highlight=False)
+        if self.watch is not None:
+            self._watching = asyncio.create_task(self.watch.run())
 
     def _token_ok(self, given: str) -> bool:
         return not self.token or hmac.compare_digest(given.encode(), self.token.encode())
@@ -273,7 +289,6 @@ def run_server(
 ) -> int:
     """`autograd-tutor serve`: start the class's host, then the web server; the exit code."""
     from autograd_tutor.core.progress import data_dir
-    from autograd_tutor.core.runner.client.classroom import SharedHost
     from autograd_tutor.core.runner.client.session import WorkerError
 
     problem = environment_ok()
@@ -323,6 +338,7 @@ def run_server(
             socket_path=shared.socket_path,
             data_root=data_root,
             token=token or "",
+            shared=shared,
         )
         try:
             server.serve()

@@ -18,13 +18,15 @@ import time
 from pathlib import Path
 
 from autograd_tutor.core.runner.client import deadlines
-from autograd_tutor.core.runner.client.session import WorkerError
+from autograd_tutor.core.runner.client.session import Session, WorkerError
 from autograd_tutor.core.runner.client.workerhost import WorkerHost, _undumpable
 from autograd_tutor.core.runner.shared import protocol, scratchroots
 from autograd_tutor.core.runner.shared.classcaps import ENV_LEARNER, ENV_SOCKET, ClassCaps
 
 SOCKET_NAME = "host.sock"
 CONNECT_SECONDS = 10.0
+# A fixed sentence, so the app words it in the learner's language (ui/i18n.py's catalogue).
+RESTARTING = "the class's worker is restarting: run the cell again in a few seconds"
 
 
 class SharedHost(WorkerHost):
@@ -53,6 +55,22 @@ class SharedHost(WorkerHost):
         if listener is not None:
             listener.close()
             self._listener = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self) -> bool:
+        """Whether the host process still runs (the server's supervisor asks each second)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def replace(self) -> dict:
+        """A new host on the same socket after the old one died; its `ready` (WorkerError if
+        it cannot start). The learners' apps reconnect when they next ask for a session."""
+        with self._lock:
+            self._abandon()
+            self.socket_path.unlink(missing_ok=True)
+        return self.wait_ready()
 
     def close(self) -> None:
         super().close()
@@ -84,9 +102,9 @@ class RemoteHost(WorkerHost):
             sock.connect(self.socket_path)
             hello = json.dumps({"op": "hello", "learner": self.learner}).encode()
             sock.sendall(hello)
-        except OSError as exc:
+        except OSError:
             sock.close()
-            self._failure = f"the class server's worker cannot be reached ({exc.strerror})"
+            self._failure = RESTARTING  # the server replaces a dead host within seconds
             return
         sock.settimeout(deadlines.SEND_SECONDS)
         self._control = sock
@@ -110,5 +128,28 @@ class RemoteHost(WorkerHost):
             self._ready = reply
             return reply
 
+    def _fork_session(self, settings: dict) -> Session:
+        try:
+            return super()._fork_session(settings)
+        except WorkerError:
+            if self._control is not None and self._ready is not None and not self._host_answers():
+                self._abandon()  # the host died: the next session connects to its successor
+                raise WorkerError(RESTARTING) from None
+            raise
+
+    def _host_answers(self) -> bool:
+        """Whether the connection to the class's host is still open (no EOF waiting)."""
+        assert self._control is not None
+        try:
+            self._control.setblocking(False)
+            return self._control.recv(1, socket.MSG_PEEK) != b""
+        except BlockingIOError:
+            return True  # nothing to read: open
+        except OSError:
+            return False
+        finally:
+            self._control.setblocking(True)
+            self._control.settimeout(deadlines.SEND_SECONDS)
+
     def _stderr(self) -> str:
-        return "the class server's worker is gone"
+        return RESTARTING
