@@ -49,10 +49,13 @@ def test_a_learner_gets_a_session_with_the_class_caps_and_its_words(shared):
     try:
         info = alice.wait_ready()
         assert info["classroom"] == CAPS.describe()
-        # The app asks for more than the class allows: it gets the class's caps.
-        session = alice.new_session(memory_bytes=8 * 1024**3, processes=4096)
+        # The app asks for more than the class allows: it gets the class's caps. Nor may it
+        # turn the seccomp filter off for itself.
+        session = alice.new_session(memory_bytes=8 * 1024**3, processes=4096, seccomp=0)
         report = " ".join(session.sandbox.get("active", []))
         assert "session memory cap 256 MB" in report
+        off = session.sandbox.get("missing", {}).get("seccomp filter", "")
+        assert "turned off" not in off, session.sandbox
         outcome = session.run("import torch; print(torch.ones(2).sum().item())")
         assert (outcome.status, outcome.stdout) == ("ok", "2.0\n")
     finally:

@@ -44,8 +44,10 @@ class ClassCaps:
 
     def settings(self, asked: dict) -> dict:
         """A learner app's session settings with the class's caps put over them: an app may
-        ask for less, never for more, and never for a scratch folder of its choosing."""
-        settings = {k: v for k, v in asked.items() if k not in ("scratch", "session_caps")}
+        ask for less, never for more, never for a scratch folder of its choosing, and never
+        to go without a protection (the benchmark's switches: session_caps, seccomp)."""
+        dropped = ("scratch", "session_caps", "seccomp")
+        settings = {k: v for k, v in asked.items() if k not in dropped}
         caps = {
             "session_memory_bytes": self.session_memory_mb * MiB,
             "memory_bytes": self.session_memory_mb * MiB,
