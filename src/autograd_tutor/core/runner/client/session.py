@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_tutor.core.results import CellOutcome
@@ -24,6 +24,8 @@ from autograd_tutor.core.runner.shared.protocol import (
 
 EventHandler = Callable[[dict[str, Any]], None]
 
+
+DEFAULT_OUTPUT_LIMIT = 64 * 1024  # characters of stdout and stderr a cell may print
 
 class WorkerError(RuntimeError):
     """The worker could not be started or answered nonsense."""
@@ -53,31 +55,55 @@ class Session:
         filename: str = "<cell>",
         line: int = 1,
         timeout: float = DEFAULT_TIMEOUT,
-        output_limit: int = 64 * 1024,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
         on_event: EventHandler | None = None,
     ) -> CellOutcome:
         """Run a cell; return its outcome, typed here at the protocol's edge (the `done` or
         `ended` frame with the cell's streams and plots gathered in). The `stream` and
         `plot` frames also go to on_event as they come."""
-        if not self.alive:
-            raise WorkerError("this session has ended; start a new one")
-        cell_id = next(self._ids)
         message = {
-            "op": "run",
-            "id": cell_id,
             "code": code,
             "filename": filename,
             "line": line,
             "timeout": timeout,
             "output_limit": output_limit,
         }
+        return CellOutcome.from_protocol(self._run(message, timeout, on_event))
+
+    def trial(
+        self, steps: Sequence[tuple[str, int]], *, filename: str, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[CellOutcome]:
+        """Run each step (code, its first lesson line) in turn, while the one before ended
+        ok, in a copy of this session that ends after them (the cell process forks): the
+        session's namespace stays as it was. One outcome per step that ran; `timeout` is
+        each step's. `check` tries wrong answers this way."""
+        (code, line), *rest = steps
+        message = {
+            "code": code,
+            "filename": filename,
+            "line": line,
+            "timeout": timeout * len(steps),
+            "fork": True,
+            "then": [{"code": c, "line": n} for c, n in rest],
+        }
+        answer = self._run(message, timeout * len(steps), None)
+        later = [CellOutcome.from_protocol(step) for step in answer.get("then") or ()]
+        return [CellOutcome.from_protocol(answer), *later]
+
+    def _run(
+        self, message: dict[str, Any], timeout: float, on_event: EventHandler | None
+    ) -> dict[str, Any]:
+        if not self.alive:
+            raise WorkerError("this session has ended; start a new one")
+        cell_id = next(self._ids)
+        message = {"op": "run", "id": cell_id, **message}
         started = time.monotonic()
         # Until the cell starts, the relay allows it WARM_UP_SECONDS more; after, the timeout
         # and the grace of its SIGINT. Past those (and a slack, which also covers the relay's
         # wait for the loop's pong after `done`), the relay itself is stuck.
         after_start = timeout + GRACE_SECONDS + deadlines.ANSWER_SLACK
         deadline = started + WARM_UP_SECONDS + after_start
-        gathered = _Gathered(output_limit)
+        gathered = _Gathered(int(message.get("output_limit") or DEFAULT_OUTPUT_LIMIT))
         try:
             self._send(message)
             while True:
@@ -104,7 +130,7 @@ class Session:
             event.update(value=None, error=None, session_ended=True)
             event["seconds"] = round(time.monotonic() - started, 6)
         event.update(gathered.fields())
-        return CellOutcome.from_protocol(event)
+        return event
 
     def _next_frame(self, deadline: float) -> frames.RelayFrame:
         """The relay's next frame, typed at this edge too (defence in depth: the relay

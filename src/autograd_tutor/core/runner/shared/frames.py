@@ -44,6 +44,7 @@ from autograd_tutor.core.runner.shared.payloads import (
 # parse one 29 MiB frame; at this size the worst is a few dozen MB.
 CELL_FRAME_LIMIT = 2 * 1024 * 1024
 MAX_WARNINGS = 20
+MAX_STEPS = 16  # a trial's later steps: a wrong answer and its check
 PROTOCOL_BROKEN = "the cell broke the worker's protocol"
 
 CELL_STATUSES = ("ok", "error", "memory", "timeout")
@@ -83,6 +84,9 @@ class Done:
     seconds: float
     output_truncated: bool = False
     namespace_kept: bool = False
+    # A trial (`run` with `fork`, how `check` tries wrong answers): the later steps' ends,
+    # each a done's fields without an id, checked as a done's are.
+    then: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         frame: dict[str, Any] = {
@@ -99,6 +103,8 @@ class Done:
             frame["warnings_hidden"] = self.warnings_hidden
         if self.namespace_kept:
             frame["namespace_kept"] = True
+        if self.then:
+            frame["then"] = list(self.then)
         return frame
 
 
@@ -208,22 +214,40 @@ def _started(m: dict[str, Any]) -> Started:
 
 
 def _done(m: dict[str, Any]) -> Done:
+    end = _end(m)
+    steps = listed(m, "then", MAX_STEPS, "steps") if "then" in m else []
+    return Done(
+        id=whole(m, "id"),
+        **end,
+        output_truncated=boolean(m, "output_truncated", default=False),
+        namespace_kept=boolean(m, "namespace_kept", default=False),
+        then=tuple(_step(as_dict(s, "a step")) for s in steps),
+    )
+
+
+def _end(m: dict[str, Any]) -> dict[str, Any]:
+    """A cell's end: the fields a done and each step of a trial share, checked."""
     status = text(m, "status")
     if status not in CELL_STATUSES:
         raise Bad(f"a done with status {short(status)}")
     error = m.get("error")
     warnings = listed(m, "warnings", MAX_WARNINGS, "warnings")
-    return Done(
-        id=whole(m, "id"),
-        status=status,
-        value=text(m, "value", none=True),
-        error=None if error is None else _error(obj(m, "error")),
-        warnings=tuple(_warning(as_dict(w, "a warning")) for w in warnings),
-        warnings_hidden=whole(m, "warnings_hidden", default=0),
-        seconds=number(m, "seconds"),
-        output_truncated=boolean(m, "output_truncated", default=False),
-        namespace_kept=boolean(m, "namespace_kept", default=False),
-    )
+    return {
+        "status": status,
+        "value": text(m, "value", none=True),
+        "error": None if error is None else _error(obj(m, "error")),
+        "warnings": tuple(_warning(as_dict(w, "a warning")) for w in warnings),
+        "warnings_hidden": whole(m, "warnings_hidden", default=0),
+        "seconds": number(m, "seconds"),
+    }
+
+
+def _step(m: dict[str, Any]) -> dict[str, Any]:
+    end = _end(m)
+    step = {**end, "warnings": list(end["warnings"])}
+    if not step["warnings_hidden"]:
+        del step["warnings_hidden"]
+    return step
 
 
 def _error(e: dict[str, Any]) -> dict[str, Any]:
