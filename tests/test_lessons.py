@@ -13,6 +13,8 @@ SYLLABUS = [
     "accumulate", "inplace", "descent", "linear-regression", "optim",
     # Curriculum II
     "chain-rule", "stop-gradient", "custom-function", "higher-order", "gradient-traps",
+    # Curriculum III
+    "forward-mode",
     "capstone",
 ]
 

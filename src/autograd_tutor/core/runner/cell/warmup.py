@@ -21,6 +21,10 @@ SLOW_IMPORTS = (
     "torch.fx.experimental.symbolic_shapes",
     # Imported by the first torch.optim optimizer a session creates: ~1.6 s.
     "torch._dynamo",
+    # Imported by the first forward-mode call (torch.func.jvp, jacfwd, forward_ad.make_dual),
+    # which TorchScript-compiles its decompositions: 2.2 s on a busy 2-core machine, paid by
+    # lesson 16's first jvp cell otherwise.
+    "torch._decomp.decompositions_for_jvp",
 )
 
 
