@@ -12,6 +12,8 @@ SYLLABUS = [
     "accumulate", "inplace", "descent", "linear-regression", "optim",
     # Curriculum II
     "chain-rule", "stop-gradient", "custom-function", "higher-order", "gradient-traps",
+    # Curriculum III
+    "forward-mode", "per-sample-gradients", "saved-tensors-memory", "module-hooks",
     "capstone",
 ]
 
