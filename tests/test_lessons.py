@@ -14,7 +14,7 @@ SYLLABUS = [
     # Curriculum II
     "chain-rule", "stop-gradient", "custom-function", "higher-order", "gradient-traps",
     # Curriculum III
-    "forward-mode",
+    "forward-mode", "per-sample-gradients", "saved-tensors-memory", "module-hooks",
     "capstone",
 ]
 

@@ -56,7 +56,7 @@ async def test_sixteen_shipped_lessons_are_two_lines_each_at_80x24(make_app) -> 
         await pilot.resize_terminal(80, 24)
         await wait_for(pilot, lambda: "exercises" not in list_texts(app)[0], 5, "a refill")
         texts = list_texts(app)
-        assert len(texts) == len(app.lessons) == 16
+        assert len(texts) == len(app.lessons) >= 16  # the curriculum grows; every lesson listed
         listing = app.screen.query_one(OptionList)
         room = listing.scrollable_content_region.width - 2  # the options' own padding
         for number, (text, lesson) in enumerate(zip(texts, app.lessons), start=1):
@@ -68,7 +68,7 @@ async def test_sixteen_shipped_lessons_are_two_lines_each_at_80x24(make_app) -> 
         # The lesson under the cursor is in view, with its progress, at the bottom too.
         await pilot.press("end")
         await pilot.pause()
-        assert listing.highlighted == 15
+        assert listing.highlighted == len(app.lessons) - 1
         assert listing.scroll_offset.y > 0
 
 
