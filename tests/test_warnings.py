@@ -214,6 +214,50 @@ def test_non_leaf_grad_warning_still_shows_and_counts(session: Session) -> None:
     assert warning.line == 5 and warning.count == 3
 
 
+def test_anomaly_modes_forward_trace_shows_only_the_lessons_frames(session: Session) -> None:
+    # detect_anomaly's warning prints the forward call that made the failing node: from the
+    # worker's main() down. The learner sees only the lesson's frame, as in a traceback.
+    result = run(
+        session,
+        """
+        import torch
+        x = torch.tensor([-1.0, 4.0], requires_grad=True)
+        with torch.autograd.detect_anomaly():
+            y = torch.sqrt(x)
+            torch.where(x > 0, y, 0.0).sum().backward()
+        """,
+    )
+    assert result.status == "error" and result.error.type == "RuntimeError"
+    [trace] = [w.message for w in result.warnings if "Traceback of forward call" in w.message]
+    assert f'File "{LESSON}", line 4, in <module>' in trace
+    assert "y = torch.sqrt(x)" in trace
+    assert trace.count('File "') == 1, trace
+    assert "autograd_tutor" not in trace and "runpy" not in trace
+
+
+def test_a_traceback_in_a_message_keeps_what_surrounds_its_frames() -> None:
+    from autograd_tutor.core.runner.cell.execute import lesson_frames_only
+
+    text = (
+        "Error detected in X. Traceback:\n"
+        '  File "/srv/relay.py", line 9, in serve\n'
+        "    serve()\n"
+        f'  File "{LESSON}", line 3, in <module>\n'
+        "    y = x.sqrt()\n"
+        '  File "/torch/f.py", line 1, in sqrt\n'
+        "    return _C.sqrt(x)\n"
+        "      ^^^^^^^^^^^^\n"
+        " (Triggered internally at x.cpp:122.)"
+    )
+    assert lesson_frames_only(text, LESSON) == (
+        "Error detected in X. Traceback:\n"
+        f'  File "{LESSON}", line 3, in <module>\n'
+        "    y = x.sqrt()\n"
+        " (Triggered internally at x.cpp:122.)"
+    )
+    assert lesson_frames_only("no frames here", LESSON) == "no frames here"
+
+
 def test_run_json_and_human_output_count_repeats(tmp_path: Path) -> None:
     lesson = tmp_path / "warn.md"
     lesson.write_text(

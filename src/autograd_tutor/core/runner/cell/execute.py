@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import re
 import sys
 import time
 import traceback
@@ -234,7 +235,7 @@ class WarningCollector:
     ) -> None:
         # Called from inside the learner's warnings.warn(): it must never raise.
         try:
-            text = str(message)
+            text = lesson_frames_only(str(message), self.filename)
         except Exception as exc:  # noqa: BLE001 - a broken __str__ is the learner's
             text = f"<str failed: {type(exc).__name__}>"
         name = _clip(str(getattr(category, "__name__", "Warning")), MAX_NAME)
@@ -251,6 +252,32 @@ class WarningCollector:
 
     def entries(self) -> list[dict[str, Any]]:
         return list(self._entries.values())
+
+
+# A frame of a traceback printed into a message: its `File` line, then its indented source.
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line \d+')
+
+
+def lesson_frames_only(text: str, filename: str) -> str:
+    """A message that carries a traceback of its own (anomaly mode's warning prints the
+    forward call that made the failing node), with only the lesson's frames left in it, as
+    `describe_error` does for tracebacks: the tutor's own frames (the worker, the relay,
+    this module) and the libraries' mean nothing to a learner."""
+    if 'File "' not in text:
+        return text
+    kept: list[str] = []
+    keep = True
+    frame_indent = -1
+    for row in text.splitlines(keepends=True):
+        found = _FRAME.match(row)
+        if found:
+            keep = found.group("file") == filename
+            frame_indent = len(row) - len(row.lstrip())
+        elif frame_indent < 0 or len(row) - len(row.lstrip()) <= frame_indent:
+            keep, frame_indent = True, -1  # past the frame's source lines
+        if keep:
+            kept.append(row)
+    return "".join(kept)
 
 
 _Filter = tuple[Any, ...]
