@@ -208,3 +208,68 @@ def test_shipped_lessons_share_headings_and_end_with_summary_and_next(lang: str)
                 assert line == notice, f"{path.name}: {line!r}, the heading is {notice!r}"
             if line.startswith(("## Exercise", "## 练习")):
                 assert line.startswith(exercise), f"{path.name}: {line!r}"
+
+
+# Curriculum III: accepted synonyms, marks beside code, mixed brackets, comments in code
+
+
+def test_an_accepted_synonym_is_masked_like_the_term() -> None:
+    glossary = [Term("叶子节点", "leaf", ("叶子",), ("叶子张量",))]
+    assert text_problems("它是叶子张量，也是叶子节点。", glossary) == []
+    assert text_problems("只有叶子会得到梯度。", glossary) == ["叶子: use 叶子节点 (glossary)"]
+
+
+def test_load_glossary_reads_accepted_synonyms(tmp_path: Path) -> None:
+    path = tmp_path / "glossary.yaml"
+    path.write_text(
+        "- zh: 黑塞矩阵\n  en: Hessian\n  accept: [海森矩阵]\n  reject: [海森阵]\n",
+        encoding="utf-8",
+    )
+    assert load_glossary(path) == [Term("黑塞矩阵", "Hessian", ("海森阵",), ("海森矩阵",))]
+    path.write_text("- zh: 梯度\n  accept: 斜率\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="accept"):
+        load_glossary(path)
+
+
+def test_the_shipped_glossary_has_the_curriculum_terms() -> None:
+    terms = {t.zh: t for t in load_glossary(shipped_lessons() / "glossary.yaml")}
+    assert terms["自动微分"].en == "autograd"
+    assert "叶子张量" in terms["叶子节点"].accept
+    assert "截断" in terms["分离"].reject
+    assert "海森矩阵" in terms["黑塞矩阵"].accept and "海森矩阵" not in terms
+    assert "为反向传播保存的张量" in terms["保存的张量"].accept
+    assert {"评估模式", "训练模式"} <= set(terms)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "wanted"),
+    [
+        ("* `a`, `b` 和 `c` 都是叶子节点。", ",", "，"),  # lesson 04: write `a`、`b` 和 `c`
+        ("`x.sum()`;`x.mean()` 也一样。", ";", "；"),
+        ("会填写 `.grad`,dtype 与叶子节点相同。", ",", "，"),
+        ("报错（只能修改 requires_grad)。", ")", "）"),  # lesson 03: one half full width
+        ("也可以 (比如 `x`）这样写。", "(", "（"),
+    ],
+)
+def test_marks_beside_code_and_mixed_brackets(text: str, found: str, wanted: str) -> None:
+    assert f"{found!r}: use {wanted!r} in Chinese text" in problems(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call `f`, then `g`: English only.",  # no Chinese in the line
+        "调用 `f(a, b)` 或 `g(x; y)` 就行。",  # inside inline code
+        "（见 `f(x)`）和 (4, 1) 的形状。",  # pairs of one kind each
+    ],
+)
+def test_marks_beside_code_that_are_fine(text: str) -> None:
+    assert not [p for p in problems(text) if "Chinese text" in p], problems(text)
+
+
+def test_the_same_code_rule_ignores_comments_only() -> None:
+    from autograd_tutor.core.lesson import code_without_comments as code
+
+    assert code("x = 1  # 叶子节点\n# 注释\ny = x") == code("x = 1  # a leaf\ny = x")
+    assert code("s = '# not a comment'") != code("s = '# 不是注释'")
+    assert code("x = 1") != code("x = 2  # x = 1")

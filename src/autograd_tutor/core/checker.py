@@ -1,8 +1,8 @@
 """`autograd-tutor check`: lessons validated and run like a test suite.
 
 For each lesson file: it parses; every cell's outcome is what the lesson says; each
-exercise starts unsolved and its reference solution passes its check; translations share
-their code cells.
+exercise starts unsolved, its reference solution passes its check and its check rejects
+each of its wrong answers (core/wrongcheck.py); translations share their code cells.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograd_tutor.core.lesson import RAISES, Lesson
+from autograd_tutor.core.lesson import RAISES, Lesson, code_without_comments
 from autograd_tutor.core.lessonrun import run_lesson
 from autograd_tutor.core.library import Entry, load
 from autograd_tutor.core.outputs import output_problems
 from autograd_tutor.core.predict import key_problem
 from autograd_tutor.core.results import CellResult, LessonProblem
 from autograd_tutor.core.runner.client import DEFAULT_TIMEOUT, WorkerHost
+from autograd_tutor.core.wrongcheck import WrongAnswers
 from autograd_tutor.core.zhstyle import glossary_for
 from autograd_tutor.core.zhstyle import lesson_problems as zh_problems
 
@@ -30,6 +31,7 @@ class Report:
     cells: int = 0
     exercises: int = 0
     predictions: int = 0
+    wrong_rejected: int = 0  # wrong answers that their exercise's check rejected
     problems: list[LessonProblem] = field(default_factory=list)
     unreadable: int = 0
 
@@ -41,6 +43,9 @@ class Report:
         counts = f"{self.lessons} lessons, {self.cells} cells, {self.exercises} exercises"
         if self.predictions:
             counts += f", {self.predictions} prediction" + ("s" if self.predictions > 1 else "")
+        if self.wrong_rejected:
+            plural = "s" if self.wrong_rejected > 1 else ""
+            counts += f", {self.wrong_rejected} wrong answer{plural} rejected"
         if not self.problems:
             return f"checked {counts}: all good"
         return f"checked {counts}: {len(self.problems)} problem(s)"
@@ -100,9 +105,18 @@ def cell_problems(lesson: Lesson, results: list[CellResult], solved: bool) -> li
     return problems
 
 
+@dataclass
+class LessonCheck:
+    """One lesson checked: its cells that ran, wrong answers rejected, and its problems."""
+
+    cells: int
+    wrong_rejected: int
+    problems: list[LessonProblem]
+
+
 def lesson_problems(
     host: WorkerHost, lesson: Lesson, timeout: float, compare_outputs: bool = False
-) -> tuple[int, list[LessonProblem]]:
+) -> LessonCheck:
     problems: list[LessonProblem] = []
     for exercise in lesson.exercises:
         if exercise.solution is None:
@@ -118,10 +132,15 @@ def lesson_problems(
     problems += prediction_problems(lesson, results)
     if compare_outputs:
         problems += output_problems(lesson, results)
-    if any(e.solution for e in lesson.exercises):
-        solved = run_lesson(host, lesson, timeout=timeout, solved=True)
+    wrong = WrongAnswers(lesson, timeout)
+    if any(e.solution or e.wrong for e in lesson.exercises):
+        solved = run_lesson(
+            host, lesson, timeout=timeout, solved=True, before_exercise=wrong.try_all
+        )
         problems += [p for p in cell_problems(lesson, solved, solved=True) if p not in problems]
-    return len(results), [placed_problem(lesson, p) for p in problems]
+        problems += wrong.problems
+    placed = [placed_problem(lesson, p) for p in problems]
+    return LessonCheck(len(results), wrong.rejected, placed)
 
 
 def prediction_problems(lesson: Lesson, results: list[CellResult]) -> list[LessonProblem]:
@@ -156,7 +175,8 @@ def translation_problems(entry: Entry) -> list[LessonProblem]:
             continue
         mine, theirs = lesson.cells, base.cells
         for a, b in zip(mine, theirs):
-            if a.source.strip() != b.source.strip() or a.metadata != b.metadata:
+            same = code_without_comments(a.source) == code_without_comments(b.source)
+            if not same or a.metadata != b.metadata:
                 problems.append(
                     LessonProblem(
                         lesson.path,
@@ -175,7 +195,24 @@ def translation_problems(entry: Entry) -> list[LessonProblem]:
                         f"{len(mine)} code cells, but {base.path.name} has {len(theirs)}",
                     )
                 )
+        problems += wrong_translation_problems(lesson, base)
     return problems
+
+
+def wrong_translation_problems(lesson: Lesson, base: Lesson) -> list[LessonProblem]:
+    """Wrong cells are code too: the same ones, in the same order, in every translation."""
+    for number, (a, b) in enumerate(zip(lesson.wrong, base.wrong), 1):
+        mine, theirs = code_without_comments(a.source), code_without_comments(b.source)
+        if (a.exercise, mine) != (b.exercise, theirs):
+            message = (
+                f"wrong cell {number} differs from {base.path.name}:{b.line} "
+                "(translations share their code)"
+            )
+            return [LessonProblem(lesson.path, a.line, message)]
+    if len(lesson.wrong) != len(base.wrong):
+        message = f"{len(lesson.wrong)} wrong cells, but {base.path.name} has {len(base.wrong)}"
+        return [LessonProblem(lesson.path, 1, message)]
+    return []
 
 
 def style_problems(lesson: Lesson) -> list[LessonProblem]:
@@ -215,9 +252,11 @@ def check(
         results = pool.map(
             lambda lesson: lesson_problems(host, lesson, timeout, compare_outputs), lessons
         )
-        for lesson, (cells, problems) in zip(lessons, results):
+        for lesson, checked in zip(lessons, results):
+            problems = checked.problems
             report.lessons += 1
-            report.cells += cells
+            report.cells += checked.cells
+            report.wrong_rejected += checked.wrong_rejected
             report.exercises += len(lesson.exercises)
             report.predictions += len(lesson.predictions)
             report.problems += problems

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +21,21 @@ CellRole = Literal["code", "exercise", "check", "solution"]
 # the fence attribute that carries the answer key is the kind's name (`number=6.0`).
 PredictKind = Literal["number", "tensor", "shape", "bool", "raises"]
 PREDICT_KINDS: tuple[PredictKind, ...] = ("number", "tensor", "shape", "bool", "raises")
+
+
+def code_without_comments(source: str) -> tuple[tuple[int, str], ...] | str:
+    """What the same-code rule compares: the code's tokens without its comments and blank
+    lines, so a translation may comment its code in its own language. Read with `tokenize`
+    (a `#` inside a string is no comment); code it cannot read is compared as written."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return tuple(
+            (tok.type, tok.string)
+            for tok in tokens
+            if tok.type not in (tokenize.COMMENT, tokenize.NL)
+        )
+    except (tokenize.TokenError, SyntaxError):
+        return source.strip()
 
 
 class LessonError(Exception):
@@ -136,12 +153,25 @@ class ExplorerSetup:
 
 
 @dataclass(frozen=True)
+class WrongAnswer:
+    """A `wrong="name"` cell: one wrong answer to an exercise, which `check` runs in place
+    of the exercise cell to prove that the exercise's check rejects it. Not a code cell of
+    the lesson: a learner never sees it, and nothing but `check` runs it."""
+
+    exercise: str
+    line: int  # 1-based line, in the file, of its first code line
+    source: str
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
     starter: CodeCell
     check: CodeCell
     solution: CodeCell | None
     hints: tuple[Hint, ...]
+    wrong: tuple[WrongAnswer, ...] = ()  # in file order
 
 
 @dataclass(frozen=True)
@@ -176,6 +206,7 @@ class Lesson:
     explorer: ExplorerSetup | None = None  # front matter `explorer:`; None: the lesson has none
     places: NotebookPlaces | None = None  # a .ipynb's cells; None: lines are the file's lines
     predictions: tuple[Prediction, ...] = ()  # in cell order
+    wrong: tuple[WrongAnswer, ...] = ()  # every exercise's wrong answers, in file order
 
     def place(self, line: int) -> str:
         """Where the author finds a lesson line: "" when it is a line of the file itself."""
@@ -194,7 +225,8 @@ class Lesson:
             check = next(c for c in cells if c.role == "check" and c.exercise == name)
             solution = next((c for c in cells if c.role == "solution" and c.exercise == name), None)
             hints = tuple(b for b in self.blocks if isinstance(b, Hint) and b.exercise == name)
-            found.append(Exercise(str(name), starter, check, solution, hints))
+            wrong = tuple(w for w in self.wrong if w.exercise == name)
+            found.append(Exercise(str(name), starter, check, solution, hints, wrong))
         return found
 
     def exercise(self, name: str) -> Exercise | None:

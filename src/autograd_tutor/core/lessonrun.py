@@ -145,8 +145,11 @@ def run_lesson(
     solved: bool = False,
     on_result: Callable[[CellResult], None] | None = None,
     on_session: Callable[[Session], None] | None = None,
+    before_exercise: Callable[[LessonRun, CodeCell], None] | None = None,
 ) -> list[CellResult]:
-    """Every code cell in order; with `solved`, exercises run their reference solution."""
+    """Every code cell in order; with `solved`, exercises run their reference solution.
+    `before_exercise` is called with the run just before each exercise cell runs: `check`
+    tries the exercise's wrong answers there, in the state the exercise runs in."""
     run = LessonRun(host, lesson)
     if on_session:
         on_session(run.ensure_session())
@@ -157,6 +160,8 @@ def run_lesson(
             if cell.skipped or cell.role == "solution":
                 result = skipped_result(cell)
             else:
+                if before_exercise is not None and cell.role == "exercise":
+                    before_exercise(run, cell)
                 solution = (
                     solutions.get(cell.exercise or "")
                     if solved and cell.role == "exercise"

@@ -25,12 +25,13 @@ from autograd_tutor.core.lesson import (
     Lesson,
     LessonError,
     Prose,
+    WrongAnswer,
 )
 from autograd_tutor.core.predictions import PredictTexts, predictions
 
 LANGUAGES = ("en", "zh")
 CELL_LANGS = ("python", "python3", "ipython3", "py")
-ROLES = ("exercise", "check", "solution")
+ROLES = ("exercise", "check", "solution", "wrong")
 
 _md = MarkdownIt("commonmark").use(front_matter_plugin)
 
@@ -85,7 +86,8 @@ def parse_text(text: str, path: Path) -> Lesson:
     tokens = _md.parse(text)
     meta, body_start, yaml_text = _front_matter(tokens, lines, path)
     texts = PredictTexts()
-    blocks = _blocks(tokens, lines, body_start, path, texts)
+    wrong: list[WrongAnswer] = []
+    blocks = _blocks(tokens, lines, body_start, path, texts, wrong)
     order, slug, lang = name_parts(path)
     title = meta.get("title")
     if title is None and (not body_start or _is_jupytext_header(meta)):
@@ -104,6 +106,7 @@ def parse_text(text: str, path: Path) -> Lesson:
         meta=meta,
         blocks=blocks,
         explorer=_explorer(meta, yaml_text, path),
+        wrong=tuple(wrong),
     )
     _check_exercises(lesson)
     lesson.predictions = predictions(lesson, texts)
@@ -186,8 +189,14 @@ def _front_matter(tokens: list[Token], lines: list[str], path: Path) -> tuple[di
 
 
 def _blocks(
-    tokens: list[Token], lines: list[str], body_start: int, path: Path, texts: PredictTexts
+    tokens: list[Token],
+    lines: list[str],
+    body_start: int,
+    path: Path,
+    texts: PredictTexts,
+    wrong: list[WrongAnswer],
 ) -> list[Block]:
+    """The lesson's blocks; its `wrong=` cells go to `wrong` (they are no cells of it)."""
     blocks: list[Block] = []
     prose_from = body_start
     index = 0
@@ -215,12 +224,19 @@ def _blocks(
             continue  # any other fence is part of the prose
         source, first_line, tags, metadata = _cell_parts(tok, lang, attrs, path, start)
         _add_prose(blocks, lines, prose_from, start)
+        prose_from = end
+        if "wrong" in metadata:
+            # Hidden from learners like a solution, but more: never shown, never run but by
+            # `check`, so it is kept apart and numbers no cell (docs/authoring.md).
+            if tags or "predict" in metadata:
+                raise LessonError(path, start + 1, "a wrong cell takes no tags and no prediction")
+            wrong.append(WrongAnswer(str(metadata["wrong"]), first_line, source, metadata))
+            continue
         cell = CodeCell(index, first_line, source, tags, metadata)
         blocks.append(cell)
         if cell.role == "exercise":
             last_exercise = cell.exercise
         index += 1
-        prose_from = end
     _add_prose(blocks, lines, prose_from, len(lines))
     return blocks
 
@@ -296,7 +312,7 @@ def _cell_parts(
             )
     if sum(role in attrs for role in ROLES) > 1:
         raise LessonError(
-            path, start + 1, "a cell is one of exercise, check or solution, not several"
+            path, start + 1, "a cell is one of exercise, check, solution or wrong, not several"
         )
     source = "\n".join(body[skip:])
     return source, start + 2 + skip, tuple(tags), attrs
@@ -343,6 +359,19 @@ def _check_exercises(lesson: Lesson) -> None:
         if cell.role in ("check", "solution") and cell.exercise not in starters:
             raise LessonError(
                 lesson.path, cell.line - 1, f"{cell.role} for unknown exercise {cell.exercise!r}"
+            )
+    for answer in lesson.wrong:
+        fence = answer.line - 1
+        starter = starters.get(answer.exercise)
+        if starter is None:
+            raise LessonError(
+                lesson.path, fence, f"wrong answer to unknown exercise {answer.exercise!r}"
+            )
+        if answer.line < starter.line:
+            raise LessonError(
+                lesson.path,
+                fence,
+                f"a wrong answer must come after its exercise {starter.exercise!r}",
             )
     for name, starter in starters.items():
         checks = [c for c in cells if c.role == "check" and c.exercise == name]

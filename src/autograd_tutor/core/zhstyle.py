@@ -6,10 +6,12 @@ fences, which are prose), inline code, verbatim quotes (an italic span with no C
 it: a message as torch prints it), URLs, link targets and `$math$` are masked first.
 
 * **punctuation**: ASCII `, : ; ? ! ( ) "` and a sentence-ending `.` next to Chinese text
-  must be full width (`，：；？！（）“”。`).
-* **glossary**: a variant the glossary rejects (`叶子张量`) where the glossary's term
-  (`叶子节点`) is wanted. The glossary's own terms are masked first, so `叶子` is rejected
-  as a word but not inside `叶子节点`.
+  must be full width (`，：；？！（）“”。`), and so must `,` and `;` right next to inline
+  code in a Chinese line (`` `a`, `b` ``), and a bracket whose other half is full width
+  (`（…)`).
+* **glossary**: a variant the glossary rejects (`截断`) where the glossary's term (`分离`)
+  is wanted. The glossary's own terms and their accepted synonyms (`叶子张量` beside
+  `叶子节点`) are masked first, so `叶子` is rejected as a word but not inside `叶子节点`.
 * **gloss**: an English message quoted verbatim in Chinese prose is followed by a Chinese
   gloss in full-width parentheses: `*grad can be implicitly created ...*（只有标量……）`.
 """
@@ -53,18 +55,31 @@ class Term:
     zh: str
     en: str
     reject: tuple[str, ...] = ()
+    accept: tuple[str, ...] = ()  # synonyms that may stand for `zh` (叶子张量 for 叶子节点)
 
 
 def load_glossary(path: Path) -> list[Term]:
-    """`glossary.yaml`: a list of `{zh, en, reject: [...]}`; ValueError if it is not."""
+    """`glossary.yaml`: a list of `{zh, en, reject: [...], accept: [...]}`; ValueError if
+    it is not."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
         raise ValueError(f"not YAML: {exc}") from None
     if not isinstance(data, list) or not all(isinstance(i, dict) and i.get("zh") for i in data):
-        raise ValueError("a glossary is a list of {zh: term, en: term, reject: [variants]}")
+        raise ValueError(
+            "a glossary is a list of {zh: term, en: term, reject: [variants], accept: [synonyms]}"
+        )
+    for item in data:
+        for key in ("reject", "accept"):
+            if not isinstance(item.get(key) or [], list):
+                raise ValueError(f"{item['zh']}: `{key}` must be a list of terms")
     return [
-        Term(str(item["zh"]), str(item.get("en", "")), tuple(map(str, item.get("reject") or ())))
+        Term(
+            str(item["zh"]),
+            str(item.get("en", "")),
+            tuple(map(str, item.get("reject") or ())),
+            tuple(map(str, item.get("accept") or ())),
+        )
         for item in data
     ]
 
@@ -150,8 +165,9 @@ def punctuation(text: str) -> list[tuple[int, str, str]]:
             found[i] = FULL_WIDTH[ch]
         elif ch in ",:;?!":
             after = _neighbour(text, i, 1, True)
-            between_code = chinese and ch == "," and prev == MASK and after == MASK
-            if _is_cjk(prev) or _is_cjk(after) or between_code:
+            # `a`, `b` or `x`;`y` in a Chinese sentence: the mark is the sentence's
+            beside_code = chinese and ch in ",;" and MASK in (prev, after)
+            if _is_cjk(prev) or _is_cjk(after) or beside_code:
                 found[i] = FULL_WIDTH[ch]
         elif ch == ".":
             if _is_cjk(prev) and not nxt.isalnum():
@@ -163,6 +179,8 @@ def punctuation(text: str) -> list[tuple[int, str, str]]:
                 found[i] = FULL_WIDTH[ch]
         elif ch == '"' and (_is_cjk(prev) or _is_cjk(nxt)):
             found[i] = "”" if pairs.get(i, i + 1) < i else "“"
+    for i, wanted in mixed_brackets(text):
+        found[i] = wanted
     # a pair is one: if one half is in Chinese text, both are
     for i in list(found):
         other = pairs.get(i)
@@ -171,13 +189,30 @@ def punctuation(text: str) -> list[tuple[int, str, str]]:
     return [(i, text[i], found[i]) for i in sorted(found)]
 
 
+def mixed_brackets(text: str) -> list[tuple[int, str]]:
+    """(column, wanted) for the ASCII half of a bracket pair whose other half is full width:
+    `（只能修改 requires_grad)`. Only where the other half is in the same text."""
+    found: list[tuple[int, str]] = []
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in "(（":
+            stack.append(i)
+        elif ch in ")）" and stack:
+            start = stack.pop()
+            if (text[start] == "（") != (ch == "）"):
+                ascii_half = i if ch == ")" else start
+                found.append((ascii_half, FULL_WIDTH[text[ascii_half]]))
+    return found
+
+
 def glossary_terms(text: str, glossary: list[Term]) -> list[tuple[int, str, str]]:
     """(column, variant, term) for each rejected variant, unless it lies inside one of the
     glossary's own terms (`叶子` inside `叶子节点`)."""
     terms = [
         (match.start(), match.end())
         for term in glossary
-        for match in re.finditer(re.escape(term.zh), text)
+        for word in (term.zh, *term.accept)
+        for match in re.finditer(re.escape(word), text)
     ]
     taken = [False] * len(text)
     hits: list[tuple[int, str, str]] = []

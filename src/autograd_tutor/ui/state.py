@@ -155,7 +155,15 @@ class LessonState:
 
     def run_with_setup(self, index: int, timeout: float) -> list[int]:
         """Run the cell, after the cells above it that it needs and that have not run in
-        this session (`core.autorun`); answers those, which run first."""
+        this session (`core.autorun`); answers those, which run first.
+
+        A check asked for runs its exercise with it, as the learner has it now: a check
+        judges the learner's code, which it reads as the cell run just before it
+        (`autograd_tutor.check.learner_code()`)."""
+        cell = self.cells[index].cell
+        exercise = self.cell_of(cell.exercise, "exercise") if cell.exercise else None
+        if cell.role == "check" and exercise is not None:
+            index = exercise.cell.index
         busy = [c.cell.index for c in self.cells if c.queued or c.running]
         answered = [c.cell.index for c in self.cells if c.cell.role == "exercise" and c.edited]
         first = cells_first(self.lesson.cells, index, self.queue.ran, busy, answered)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
 
+from autograd_tutor.core.runner.cell import history
 from autograd_tutor.core.runner.cell.magics import Shell, has_ipython_syntax, transform
 
 MAX_REPR = 10_000
@@ -49,6 +50,7 @@ class CellRunner:
     def run(self, code: str, filename: str = "<cell>", line: int = 1) -> dict[str, Any]:
         started = time.perf_counter()
         self._remember_source(code, filename, line)
+        history.record(code, filename, line)  # for a check's learner_code() (check.py)
         outcome: dict[str, Any] = {"status": "ok", "value": None, "error": None, "warnings": []}
         # As IPython does before each cell: a warning shown by an earlier cell shows again.
         self.namespace.pop("__warningregistry__", None)

@@ -7,6 +7,7 @@ are pipes the relay reads, so anything a cell prints (even with os.write) is cap
 from __future__ import annotations
 
 import io
+import json
 import os
 import select
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 
 from autograd_tutor.core.runner.cell.execute import CellRunner, flush_std
 from autograd_tutor.core.runner.shared import protocol
+from autograd_tutor.core.runner.shared.processes import describe_exit
 
 
 def _text_streams() -> None:
@@ -70,7 +72,10 @@ def serve(channel: socket.socket) -> None:
             protocol.send(channel, {"ev": "started", "id": request["id"]})
             if plotting:
                 plotting.reset()
-            outcome = _run_interruptible(runner, request)
+            if request.get("fork"):
+                outcome = trial(runner, request)
+            else:
+                outcome = _run_interruptible(runner, request)
             if plotting:
                 _safe(plotting.flush)
             flush_std()
@@ -123,3 +128,87 @@ def _safe(fn: Any) -> None:
         fn()
     except Exception:  # noqa: BLE001 - a plot must never cost the learner the cell's result
         pass
+
+
+def trial(runner: CellRunner, request: dict[str, Any]) -> dict[str, Any]:
+    """A `run` with `fork`: the code, then each of `then` while the one before ended ok, in
+    a copy of the session made by fork(); the copy ends after, so the session's namespace
+    is as it was. `check` tries each wrong answer this way, from the state its exercise
+    would run in, without running the lesson again (docs/architecture.md, "Protocol").
+
+    The outcome is the first step's, with the later steps' in `then`. The copy inherits
+    the channel and fd 1/2, but only this process writes frames: the copy's outcomes come
+    back through a pipe. An interrupt for this process is passed on to the copy."""
+    steps = [request, *({**request, **step} for step in request.get("then") or ())]
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        os.close(read_end)
+        os.close(write_end)
+        return _failed("OSError", f"the session could not be copied: {exc}")
+    if pid == 0:  # the copy
+        code = 1
+        try:
+            os.close(read_end)
+            outcomes = []
+            for step in steps:
+                outcomes.append(_run_interruptible(runner, step))
+                if outcomes[-1]["status"] != "ok":
+                    break
+            flush_std()
+            data = json.dumps(outcomes).encode()
+            while data:
+                data = data[os.write(write_end, data) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    data, status = _outcomes_of(pid, read_end)
+    try:
+        outcomes = json.loads(data)
+        return {**outcomes[0], "then": outcomes[1:]}
+    except (ValueError, IndexError, TypeError):
+        return _failed("SessionCopyDied", f"the copy of the session ended: {describe_exit(status)}")
+
+
+def _outcomes_of(pid: int, fd: int) -> tuple[bytes, int]:
+    """Read the copy's answer until it ends; pass an interrupt (held here: SIGINT is
+    blocked between cells) on to it."""
+    chunks: list[bytes] = []
+    status: int | None = None
+    try:
+        while status is None:
+            if signal.sigtimedwait({signal.SIGINT}, 0) is not None:
+                os.kill(pid, signal.SIGINT)
+            if select.select([fd], [], [], 0.05)[0]:
+                chunk = os.read(fd, 1 << 16)
+                chunks.append(chunk)
+                if chunk:
+                    continue
+            # An end of file, or a quiet moment: has the copy ended? (A child it forked may
+            # hold the pipe open after it is gone.)
+            done, raw = os.waitpid(pid, 0 if chunks and not chunks[-1] else os.WNOHANG)
+            if done:
+                status = raw
+        while select.select([fd], [], [], 0)[0] and (chunk := os.read(fd, 1 << 16)):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks), status
+
+
+def _failed(kind: str, message: str) -> dict[str, Any]:
+    return {
+        "status": "error",
+        "value": None,
+        "warnings": [],
+        "seconds": 0.0,
+        "error": {
+            "type": kind,
+            "message": message,
+            "line": None,
+            "traceback": f"{kind}: {message}\n",
+            "explanation": None,
+        },
+    }

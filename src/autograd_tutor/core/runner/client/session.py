@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_tutor.core.results import CellOutcome
@@ -58,18 +58,42 @@ class Session:
         """Run a cell; return its outcome, typed here at the protocol's edge (the `done` or
         `ended` frame with the cell's streams and plots gathered in). The `stream` and
         `plot` frames also go to on_event as they come."""
-        if not self.alive:
-            raise WorkerError("this session has ended; start a new one")
-        cell_id = next(self._ids)
         message = {
-            "op": "run",
-            "id": cell_id,
             "code": code,
             "filename": filename,
             "line": line,
             "timeout": timeout,
             "output_limit": output_limit,
         }
+        return CellOutcome.from_protocol(self._run(message, timeout, on_event))
+
+    def trial(
+        self, steps: Sequence[tuple[str, int]], *, filename: str, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[CellOutcome]:
+        """Run each step (code, its first lesson line) in turn, while the one before ended
+        ok, in a copy of this session that ends after them (the cell process forks): the
+        session's namespace stays as it was. One outcome per step that ran; `timeout` is
+        each step's. `check` tries wrong answers this way."""
+        (code, line), *rest = steps
+        message = {
+            "code": code,
+            "filename": filename,
+            "line": line,
+            "timeout": timeout * len(steps),
+            "fork": True,
+            "then": [{"code": c, "line": n} for c, n in rest],
+        }
+        answer = self._run(message, timeout * len(steps), None)
+        later = [CellOutcome.from_protocol(step) for step in answer.get("then") or ()]
+        return [CellOutcome.from_protocol(answer), *later]
+
+    def _run(
+        self, message: dict[str, Any], timeout: float, on_event: EventHandler | None
+    ) -> dict[str, Any]:
+        if not self.alive:
+            raise WorkerError("this session has ended; start a new one")
+        cell_id = next(self._ids)
+        message = {"op": "run", "id": cell_id, **message}
         started = time.monotonic()
         # Until the cell starts, the relay allows it WARM_UP_SECONDS more; after, the timeout
         # and the grace of its SIGINT. Past those (and a slack), the relay itself is stuck.
@@ -109,7 +133,7 @@ class Session:
         event.update(
             stdout="".join(out["stdout"]), stderr="".join(out["stderr"]), plots=list(plots.values())
         )
-        return CellOutcome.from_protocol(event)
+        return event
 
     def interrupt(self) -> None:
         if self.alive:
