@@ -195,6 +195,7 @@ def test_new_scaffolds_a_lesson_that_checks(tmp_path: Path) -> None:
     (path,) = tmp_path.glob("*.md")
     assert path.name == "01-clipping-a-how-to.en.md"
     checked = cli("check", path)
-    assert checked.returncode == 0 and "1 prediction: all good" in checked.stdout
+    assert checked.returncode == 0, checked.stdout
+    assert "1 prediction, 2 wrong answers rejected: all good" in checked.stdout
     assert cli("new", "Second", "--dir", tmp_path).returncode == 0
     assert (tmp_path / "02-second.en.md").exists()

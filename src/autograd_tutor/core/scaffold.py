@@ -58,14 +58,25 @@ Build the sum of cubes, call backward(), then read x.grad. Zero x.grad first.
 ```
 
 ```python check="cube"
-from autograd_tutor.check import say
+from autograd_tutor.check import say, uses
 assert g is not None and torch.allclose(g, 3 * x.detach() ** 2), say(en="g should be 3x^2", zh="g 应为 3x²")
+assert uses(".backward"), say(en="let autograd find it: call backward()", zh="请调用 backward()，让自动微分求出它")
 ```
 
 ```python solution="cube"
 x.grad = None
 (x ** 3).sum().backward()
 g = x.grad
+```
+
+```python wrong="cube"
+# the derivative worked out by hand: the right numbers, but autograd never ran
+g = 3 * x.detach() ** 2
+```
+
+```python wrong="cube"
+# the library call instead of backward()
+(g,) = torch.autograd.grad((x ** 3).sum(), x)
 ```
 """
 
