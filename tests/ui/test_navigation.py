@@ -51,7 +51,7 @@ async def test_sixteen_shipped_lessons_are_two_lines_each_at_80x24(make_app) -> 
     app = make_app(shipped_lessons())
     async with app.run_test(size=(170, 30)) as pilot:
         await pilot.pause()
-        words = "cells run · ☆ 0/2 exercises solved · 0/1 predictions (0 right)"
+        words = "cells run · ☆ 0/2 exercises solved · 0/2 predictions (0 right)"
         assert words in list_texts(app)[0]  # room for words
         await pilot.resize_terminal(80, 24)
         await wait_for(pilot, lambda: "exercises" not in list_texts(app)[0], 5, "a refill")
