@@ -219,3 +219,17 @@ def test_lone_surrogates_from_repr_and_warnings_are_text(session: Session) -> No
     assert outcome.warnings[0].message == "\\udfff"
     for text in (outcome.value, outcome.warnings[0].message, outcome.stdout):
         text.encode("utf-8")  # what crashed `run` with UnicodeEncodeError
+
+
+def test_a_capped_figure_is_drawn_with_a_note() -> None:
+    """The relay's cap on a figure's points, as the plot widget and `run` draw it."""
+    from autograd_tutor.core.plotdata import notes, prepare
+    from autograd_tutor.core.runner.shared.frames import PlotFrame, parse_frame
+    from autograd_tutor.core.runner.shared.payloads import MAX_PLOT_POINTS
+
+    points = [[i, i] for i in range(MAX_PLOT_POINTS + 500)]
+    series = [{"label": "a", "kind": "line", "points": points}]
+    frame = parse_frame({"ev": "plot", "id": 1, "plot": {"key": "k", "series": series}})
+    assert isinstance(frame, PlotFrame)
+    assert len(frame.plot["series"][0]["points"]) == MAX_PLOT_POINTS
+    assert "500 point(s) over the limit" in " ".join(notes(prepare(frame.plot, 80)))
