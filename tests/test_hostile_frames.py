@@ -18,7 +18,7 @@ from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.parser import parse_text
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerHost
-from autograd_tutor.core.runner.relay.gate import OUTPUT_BUDGET
+from autograd_tutor.core.runner.relay.gate import HELD_BUDGET, OUTPUT_BUDGET
 from autograd_tutor.core.runner.shared.frames import PROTOCOL_BROKEN
 from autograd_tutor.core.runner.shared.payloads import MAX_GRAPH_NODES, MAX_PLOT_KEYS
 from autograd_tutor.core.runner.shared.protocol import PONG_SECONDS
@@ -106,7 +106,17 @@ def test_plot_frames_count_against_the_output_budget(session: Session) -> None:
     outcome = session.run(forge(flood))
     assert outcome.status == "ok" and session.alive
     assert outcome.output_truncated
-    assert 0 < sum(len(p.title) for p in outcome.plots) <= OUTPUT_BUDGET
+    assert 0 < sum(len(p.title) for p in outcome.plots) <= OUTPUT_BUDGET + HELD_BUDGET
+
+
+def test_past_the_budget_a_figure_still_ends_as_drawn_last(session: Session) -> None:
+    """A live figure redrawn past the budget stops updating, but its last frame comes."""
+    redraw = "big = 'x' * (1 << 20)\nfor i in range(50):\n"
+    redraw += "    _frame({'ev': 'plot', 'id': _rid(), 'plot': {'key': 'live',"
+    redraw += " 'title': f'{i} {big}', 'series': []}})"
+    outcome = session.run(forge(redraw))
+    assert outcome.status == "ok" and outcome.output_truncated
+    assert [p.title.split()[0] for p in outcome.plots] == ["49"]
 
 
 def test_figures_per_cell_are_capped(session: Session) -> None:

@@ -238,8 +238,7 @@ class Relay:
             return
         elif isinstance(frame, frames.PlotFrame) and run:
             self._flush(force=True)  # text printed before the figure shows before it
-            data = protocol.encode(frame.to_json())
-            if run.spend(len(data)):
+            if (data := run.plot(frame.key, protocol.encode(frame.to_json()))) is not None:
                 self._to_client(data)
             return
         self._to_client(frame.to_json())
@@ -248,6 +247,8 @@ class Relay:
         self._drain_pipes()  # what the cell printed before `done` belongs to this cell
         kept = run.timed_out  # stopped by its interrupt: the namespace is still there
         self.running = None
+        for data in run.last_figures():  # figures held past the budget: each key's last
+            self._to_client(data)
         done = replace(
             done,
             status="timeout" if kept else done.status,
