@@ -214,6 +214,8 @@ class Relay:
             raise Broken(str(bad)) from None  # too long (refused on its length), not JSON, NaN
         except protocol.ChannelClosed:
             raise CellGone from None
+        except Exception as exc:  # noqa: BLE001 - no frame may end the relay unexplained
+            raise Broken(f"a frame that could not be read ({type(exc).__name__})") from None
         for msg in messages:
             self._cell_message(msg)
 
