@@ -18,7 +18,7 @@ from autograd_tutor.core.lessonrun import LessonRun
 from autograd_tutor.core.parser import parse_text
 from autograd_tutor.core.results import CellOutcome
 from autograd_tutor.core.runner.client import Session, WorkerHost
-from autograd_tutor.core.runner.relay.gate import OUTPUT_BUDGET
+from autograd_tutor.core.runner.relay.gate import HELD_BUDGET, OUTPUT_BUDGET
 from autograd_tutor.core.runner.shared.frames import PROTOCOL_BROKEN
 from autograd_tutor.core.runner.shared.payloads import MAX_GRAPH_NODES, MAX_PLOT_KEYS
 from autograd_tutor.core.runner.shared.protocol import PONG_SECONDS
@@ -62,6 +62,8 @@ BROKEN = {
     "unknown-kind": "_frame({'ev': 'surprise', 'id': _rid()})",
     "an-answer-nobody-asked": "_frame({'ev': 'inspect', 'id': 0, 'tensors': []})",
     "not-json": "_write(b'\\x00\\x00\\x00\\x03{{{')",
+    # json.loads guesses UTF-32 from these bytes; the confined relay has no such codec.
+    "looks-like-utf-32": "_write(_st.pack('>I', 8) + b'\\x00\\x00\\x00{    ')",
 }
 
 
@@ -106,7 +108,17 @@ def test_plot_frames_count_against_the_output_budget(session: Session) -> None:
     outcome = session.run(forge(flood))
     assert outcome.status == "ok" and session.alive
     assert outcome.output_truncated
-    assert 0 < sum(len(p.title) for p in outcome.plots) <= OUTPUT_BUDGET
+    assert 0 < sum(len(p.title) for p in outcome.plots) <= OUTPUT_BUDGET + HELD_BUDGET
+
+
+def test_past_the_budget_a_figure_still_ends_as_drawn_last(session: Session) -> None:
+    """A live figure redrawn past the budget stops updating, but its last frame comes."""
+    redraw = "big = 'x' * (1 << 20)\nfor i in range(50):\n"
+    redraw += "    _frame({'ev': 'plot', 'id': _rid(), 'plot': {'key': 'live',"
+    redraw += " 'title': f'{i} {big}', 'series': []}})"
+    outcome = session.run(forge(redraw))
+    assert outcome.status == "ok" and outcome.output_truncated
+    assert [p.title.split()[0] for p in outcome.plots] == ["49"]
 
 
 def test_figures_per_cell_are_capped(session: Session) -> None:
@@ -219,3 +231,17 @@ def test_lone_surrogates_from_repr_and_warnings_are_text(session: Session) -> No
     assert outcome.warnings[0].message == "\\udfff"
     for text in (outcome.value, outcome.warnings[0].message, outcome.stdout):
         text.encode("utf-8")  # what crashed `run` with UnicodeEncodeError
+
+
+def test_a_capped_figure_is_drawn_with_a_note() -> None:
+    """The relay's cap on a figure's points, as the plot widget and `run` draw it."""
+    from autograd_tutor.core.plotdata import notes, prepare
+    from autograd_tutor.core.runner.shared.frames import PlotFrame, parse_frame
+    from autograd_tutor.core.runner.shared.payloads import MAX_PLOT_POINTS
+
+    points = [[i, i] for i in range(MAX_PLOT_POINTS + 500)]
+    series = [{"label": "a", "kind": "line", "points": points}]
+    frame = parse_frame({"ev": "plot", "id": 1, "plot": {"key": "k", "series": series}})
+    assert isinstance(frame, PlotFrame)
+    assert len(frame.plot["series"][0]["points"]) == MAX_PLOT_POINTS
+    assert "500 point(s) over the limit" in " ".join(notes(prepare(frame.plot, 80)))

@@ -17,6 +17,8 @@ import hashlib
 import re
 from typing import Any
 
+from autograd_tutor.core.runner.shared.payloads import MAX_TENSOR_ROWS
+
 SUMMARY_LIMIT = 60
 # Print the values of small tensors; beyond that (or when the text is too long) show stats.
 _EXACT_MAX_NUMEL = 64
@@ -135,7 +137,8 @@ def _public_tensors(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
 def tensor_rows(namespace: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per public tensor (Parameters included) in the namespace, sorted by name."""
     rows = []
-    for name, t in _public_tensors(namespace):
+    # The relay takes at most MAX_TENSOR_ROWS rows: more would only be cut there.
+    for name, t in _public_tensors(namespace)[:MAX_TENSOR_ROWS]:
         try:
             rows.append(_row(name, t))
         except Exception as exc:  # keep the other rows if one odd tensor fails

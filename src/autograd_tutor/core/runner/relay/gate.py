@@ -40,9 +40,11 @@ from autograd_tutor.core.runner.shared.protocol import DEFAULT_TIMEOUT, PONG_SEC
 
 # All the frames one request may send the client (stream text and plots together). The
 # learner's output limit caps the text within it; a live plot (redrawn every 100 ms at
-# most by the cell) rarely needs more than a few MB. Past it, plots stop updating and the
-# outcome says its output was truncated.
+# most by the cell) rarely needs more than a few MB. Past it, plots stop updating: the
+# relay keeps only the last frame of each figure (HELD_BUDGET in all) and sends those
+# before `done`, and the outcome says its output was truncated.
 OUTPUT_BUDGET = 32 * 1024 * 1024
+HELD_BUDGET = 8 * 1024 * 1024
 
 
 class Broken(Exception):
@@ -66,6 +68,7 @@ class Running:
     pending: dict[str, str] = field(default_factory=dict)
     last_flush: float = 0.0
     plot_keys: set[str] = field(default_factory=set)
+    held_figures: dict[str, bytes] = field(default_factory=dict)  # key -> its last frame
     held: Done | None = None  # the `done` waiting for its pong
     nonce: str = ""
     pong_deadline: float = 0.0
@@ -76,6 +79,21 @@ class Running:
         self.nonce = secrets.token_hex(8)
         self.pong_deadline = time.monotonic() + PONG_SECONDS
         return {"op": "ping", "nonce": self.nonce}
+
+    def plot(self, key: str, data: bytes) -> bytes | None:
+        """The plot frame to send now; None when it is over the budget (then each figure's
+        last frame is held for the end, within HELD_BUDGET)."""
+        if self.spend(len(data)):
+            return data
+        held = self.held_figures
+        room = HELD_BUDGET - sum(map(len, held.values())) + len(held.get(key, b""))
+        if len(data) <= room:
+            held[key] = data
+        return None
+
+    def last_figures(self) -> list[bytes]:
+        figures, self.held_figures = list(self.held_figures.values()), {}
+        return figures
 
     def spend(self, size: int) -> bool:
         """Count a frame of `size` bytes against the budget; False when it is spent."""

@@ -217,6 +217,8 @@ class Relay:
             raise Broken(str(bad)) from None  # too long (refused on its length), not JSON, NaN
         except protocol.ChannelClosed:
             raise CellGone from None
+        except Exception as exc:  # noqa: BLE001 - no frame may end the relay unexplained
+            raise Broken(f"a frame that could not be read ({type(exc).__name__})") from None
         for msg in messages:
             self._cell_message(msg)
 
@@ -240,8 +242,7 @@ class Relay:
             return self._finish(run, run.held)
         elif isinstance(frame, frames.PlotFrame) and run:
             self._flush(force=True)  # text printed before the figure shows before it
-            data = protocol.encode(frame.to_json())
-            if run.spend(len(data)):
+            if (data := run.plot(frame.key, protocol.encode(frame.to_json()))) is not None:
                 self._to_client(data)
             return
         self._to_client(frame.to_json())
@@ -251,6 +252,8 @@ class Relay:
         self.strays.stop()
         kept = run.timed_out  # stopped by its interrupt: the namespace is still there
         self.running = None
+        for data in run.last_figures():  # figures held past the budget: each key's last
+            self._to_client(data)
         done = replace(
             done,
             status="timeout" if kept else done.status,

@@ -81,7 +81,9 @@ def _no_constant(name: str) -> Any:
 def decode(body: bytes) -> dict[str, Any]:
     """A frame's body as an object; BadFrame for anything else (NaN and Infinity too)."""
     try:
-        message = json.loads(body, parse_constant=_no_constant)
+        # UTF-8 by the protocol: json.loads would guess UTF-16 or -32 from the first bytes,
+        # and the relay, confined, cannot even import those codecs (a LookupError).
+        message = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except RecursionError:
         raise BadFrame("a frame nested too deep") from None
     except ValueError as e:  # UnicodeDecodeError and JSONDecodeError included
