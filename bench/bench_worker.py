@@ -100,6 +100,18 @@ def run_lesson_seconds(cells: int) -> float:
         )
 
 
+def interleaved(sessions: dict, n: int) -> dict[str, list[float]]:
+    """Trivial round trips of each session in turn, `n` rounds, so the machine's noise falls
+    on all alike; each session warmed by one run first."""
+    samples: dict[str, list[float]] = {name: [] for name in sessions}
+    for s in sessions.values():
+        s.run("1")
+    for _ in range(n):
+        for name, s in sessions.items():
+            samples[name].append(timed(lambda s=s: s.run("1")))
+    return samples
+
+
 def session_cap_round_trips(host: WorkerHost, n: int) -> None:
     """The trivial round trip under each session cap mechanism vs no cap, interleaved so
     that the machine's noise falls on all alike (sessioncaps.py)."""
@@ -108,12 +120,7 @@ def session_cap_round_trips(host: WorkerHost, n: int) -> None:
         "default": host.new_session(spare=False),
         "watchdog": host.new_session(session_cgroup=0, spare=False),
     }
-    samples: dict[str, list[float]] = {name: [] for name in sessions}
-    for s in sessions.values():
-        s.run("1")
-    for _ in range(n):
-        for name, s in sessions.items():
-            samples[name].append(timed(lambda s=s: s.run("1")))
+    samples = interleaved(sessions, n)
     base = statistics.median(samples["none"])
     for name in ("default", "watchdog"):
         cap = next(a for a in sessions[name].sandbox["active"] if a.startswith("session memory"))
@@ -134,12 +141,7 @@ def seccomp_round_trips(host: WorkerHost, n: int) -> None:
     """The trivial round trip with the seccomp filter vs without, interleaved."""
     sessions = {"filter": host.new_session(spare=False),
                 "none": host.new_session(seccomp=0, spare=False)}  # fmt: skip
-    samples: dict[str, list[float]] = {name: [] for name in sessions}
-    for s in sessions.values():
-        s.run("1")
-    for _ in range(n):
-        for name, s in sessions.items():
-            samples[name].append(timed(lambda s=s: s.run("1")))
+    samples = interleaved(sessions, n)
     ours, base = (statistics.median(samples[k]) for k in ("filter", "none"))
     row(
         "trivial round trip, seccomp filter",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -127,4 +128,5 @@ def test_two_learners_run_cells_and_one_hostile_learner_reaches_nobody(browser, 
         # Progress is per learner: each has their own folder under the server's.
         learners = tmp_path / "data" / "learners"
         assert {p.name for p in learners.iterdir()} == {"alice", "bob"}
-        shot.replace(Path(__file__).resolve().parent / "classroom" / "last-run.png")
+        # A copy, not a rename: the temporary folder is often another filesystem (tmpfs).
+        shutil.copyfile(shot, Path(__file__).resolve().parent / "classroom" / "last-run.png")

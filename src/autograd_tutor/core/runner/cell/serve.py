@@ -112,19 +112,7 @@ def _run_interruptible(runner: CellRunner, request: dict[str, Any]) -> dict[str,
             request["code"], request.get("filename", "<cell>"), request.get("line", 1)
         )
     except KeyboardInterrupt:
-        return {
-            "status": "error",
-            "value": None,
-            "warnings": [],
-            "seconds": 0.0,
-            "error": {
-                "type": "KeyboardInterrupt",
-                "message": "interrupted",
-                "line": None,
-                "traceback": "KeyboardInterrupt\n",
-                "explanation": None,
-            },
-        }
+        return _failed("KeyboardInterrupt", "interrupted", "KeyboardInterrupt\n")
     finally:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
@@ -215,7 +203,8 @@ def _outcomes_of(pid: int, fd: int) -> tuple[bytes, int]:
     return b"".join(chunks), status
 
 
-def _failed(kind: str, message: str) -> dict[str, Any]:
+def _failed(kind: str, message: str, traceback: str = "") -> dict[str, Any]:
+    """A cell's outcome for an error of the worker's own, as the cell's errors are sent."""
     return {
         "status": "error",
         "value": None,
@@ -225,7 +214,7 @@ def _failed(kind: str, message: str) -> dict[str, Any]:
             "type": kind,
             "message": message,
             "line": None,
-            "traceback": f"{kind}: {message}\n",
+            "traceback": traceback or f"{kind}: {message}\n",
             "explanation": None,
         },
     }

@@ -93,3 +93,11 @@ def flush_before(channel: Channel, deadline: float) -> None:
     while channel.wants_write and (left := deadline - time.monotonic()) > 0:
         if select.select([], [channel], [], left)[1]:
             channel.flush()
+
+
+class ClientGone(Exception):
+    """The client closed its end or asked for shutdown: the session ends."""
+
+
+class CellGone(Exception):
+    """The cell process's channel closed: it died, or learner code closed it."""

@@ -19,7 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from autograd_tutor.core.runner.relay.channel import Channel, flush_before, read_available
+from autograd_tutor.core.runner.relay.channel import (
+    CellGone,
+    Channel,
+    ClientGone,
+    flush_before,
+    read_available,
+)
 from autograd_tutor.core.runner.relay.gate import Broken, CellGate, Running
 from autograd_tutor.core.runner.relay.sessioncaps import SessionCaps
 from autograd_tutor.core.runner.relay.sessiontree import Strays
@@ -91,14 +97,13 @@ class Relay:
                     os.close(fd)
                 mine.close()
                 self.client.sock.close()
-                # Only fds 0-2 and the channel reach learner code: nothing inherited by accident.
+                # Only fds 0-2 and the channel reach learner code (and the mount plan's copies,
+                # which confine_cell mounts and then closes): nothing inherited by accident.
                 os.dup2(theirs.fileno(), 3)
                 theirs.close()
-                # Except the mount plan's copies, which confine_cell mounts and then closes.
                 close_fds_from(4, keep=self.config.plan.fds() if self.config.plan else [])
                 theirs = socket.socket(fileno=3)
                 confine_cell(self.config, self.report)
-                # The relay reports what the cell process really got, not what was planned.
                 protocol.send(theirs, {"ev": "confined", "sandbox": self.report.to_json()})
                 from autograd_tutor.core.runner.cell import serve as cell
 
@@ -149,8 +154,7 @@ class Relay:
         except CellGone:
             self._cell_died()
         except Broken as broken:
-            # Everything from the cell is hostile input: a frame out of the protocol ends the
-            # session, as a crash does, and the client starts a fresh one for the next cell.
+            # A frame out of the protocol ends the session as a crash does (gate.py).
             self.broken = str(broken)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # pid 1: its whole pid namespace goes too
@@ -350,14 +354,6 @@ class Relay:
             )
             # The client may be slow to read: give the last words a bounded chance to leave.
             flush_before(self.client, time.monotonic() + GRACE_SECONDS)
-
-
-class ClientGone(Exception):
-    """The client closed its end or asked for shutdown: the session ends."""
-
-
-class CellGone(Exception):
-    """The cell process's channel closed: it died, or learner code closed it."""
 
 
 def run_relay(client_fd: int, settings: dict[str, Any]) -> None:
