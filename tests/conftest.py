@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograd_tutor.core.runner.client import WorkerHost
+from autograd_tutor.core.runner.client import Session, WorkerHost
 from tests.workers import ready_host
 
 
@@ -18,3 +18,11 @@ def worker_host() -> Iterator[WorkerHost]:
     freeze it, give it another home): such tests start their own with `ready_host(...)`."""
     with ready_host() as host:
         yield host
+
+
+@pytest.fixture
+def session(worker_host: WorkerHost) -> Iterator[Session]:
+    """A fresh session of the suite's host, closed after the test."""
+    s = worker_host.new_session()
+    yield s
+    s.close()

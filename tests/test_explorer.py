@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from autograd_tutor.core.explorer import Explorer, parse_finals
 from autograd_tutor.core.lesson import ExplorerSetup, LessonError
 from autograd_tutor.core.parser import parse_file, parse_text
-from autograd_tutor.core.runner.client import Session, WorkerHost
+from autograd_tutor.core.runner.client import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "09-linear-regression.en.md"
@@ -37,13 +36,6 @@ def syllabus() -> ExplorerSetup:
     setup = parse_file(LESSON).explorer
     assert setup is not None, "the linear-regression lesson sets up the explorer"
     return setup
-
-
-@pytest.fixture
-def session(worker_host: WorkerHost) -> Iterator[Session]:
-    s = worker_host.new_session()
-    yield s
-    s.close()
 
 
 def test_rates_diverge_and_converge(session: Session) -> None:

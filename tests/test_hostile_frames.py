@@ -9,7 +9,6 @@ runs in a fresh session; caps hold whatever the cell sends.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,13 +25,6 @@ from autograd_tutor.core.runqueue import CellFinished, GraphReady, RunCell, RunQ
 from tests.hostile.frames import forge
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def session(worker_host: WorkerHost) -> Iterator[Session]:
-    s = worker_host.new_session()
-    yield s
-    s.close()
 
 
 def assert_broke(outcome: CellOutcome, session: Session) -> None:

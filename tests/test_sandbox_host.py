@@ -32,7 +32,7 @@ from autograd_tutor.core.runner.sandbox import (
     enter_namespaces,
 )
 from autograd_tutor.core.runner.sandbox.limits import drop_capabilities
-from tests.workers import ready_host
+from tests.workers import ready_host, require
 
 # Slow lane (each hole tried against its own hosts): CI runs it; `pytest -m "not slow"` leaves it out.
 pytestmark = pytest.mark.slow
@@ -90,17 +90,6 @@ def host(fake_home: Home) -> Iterator[WorkerHost]:
     """The app's worker with the fake home as its home: its own host, not the shared one."""
     with ready_host(home=fake_home.home) as h:
         yield h
-
-
-def has(report: dict[str, Any], protection: str) -> bool:
-    return any(a.startswith(protection) for a in report.get("active", []))
-
-
-def require(report: dict[str, Any], *protections: str) -> None:
-    for name in protections:
-        if not has(report, name):
-            why = (report.get("missing") or {}).get(name, "not active")
-            pytest.skip(f"{name} unavailable on this kernel: {why}")
 
 
 def run_json(session: Session, code: str, **names: Any) -> Any:

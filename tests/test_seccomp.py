@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from autograd_tutor.core.runner.client import Session, WorkerHost
+from tests.workers import has, require
 
 IS_ROOT = os.getuid() == 0
 CLI = [sys.executable, "-m", "autograd_tutor"]
@@ -209,17 +210,6 @@ DENIED = [
     "open_tree", "fsopen", "mount", "init_module", "kexec_load", "AF_PACKET", "AF_INET raw",
     "AF_INET6 raw", "AF_NETLINK", "AF_XDP", "AF_VSOCK", "AF_NETLINK pair",
 ]  # fmt: skip
-
-
-def has(report: dict[str, Any], protection: str) -> bool:
-    return any(a.startswith(protection) for a in report.get("active", []))
-
-
-def require(report: dict[str, Any], *protections: str) -> None:
-    for name in protections:
-        if not has(report, name):
-            why = (report.get("missing") or {}).get(name, "not active")
-            pytest.skip(f"{name} unavailable on this kernel: {why}")
 
 
 def run_json(session: Session, code: str, timeout: float = 60) -> Any:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from autograd_tutor.core.runner.client import Session, WorkerHost
+from autograd_tutor.core.runner.client import Session
 
 LESSON = "/lessons/demo.md"
-
-
-@pytest.fixture
-def session(worker_host: WorkerHost) -> Iterator[Session]:
-    s = worker_host.new_session()
-    yield s
-    s.close()
 
 
 def test_steps_share_the_copy_and_the_session_stays_as_it_was(session: Session) -> None:

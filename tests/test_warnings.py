@@ -11,13 +11,10 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from autograd_tutor.core.results import CellOutcome, CellWarning
-from autograd_tutor.core.runner.client import Session, WorkerHost
+from autograd_tutor.core.runner.client import Session
 
 LESSON = "/lessons/demo.md"
 
@@ -31,13 +28,6 @@ def inside():
 def api():
     warnings.warn("api() is deprecated", DeprecationWarning, stacklevel=2)
 """
-
-
-@pytest.fixture
-def session(worker_host: WorkerHost) -> Iterator[Session]:
-    s = worker_host.new_session()
-    yield s
-    s.close()
 
 
 def run(session: Session, code: str, line: int = 1) -> CellOutcome:

@@ -9,7 +9,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,13 +17,6 @@ from autograd_tutor.core.runner.client import Session, WorkerHost
 from autograd_tutor.core.runner.client.workerhost import MAX_SPARES
 
 LESSON = "/lessons/demo.md"
-
-
-@pytest.fixture
-def session(worker_host: WorkerHost) -> Iterator[Session]:
-    s = worker_host.new_session()
-    yield s
-    s.close()
 
 
 def run(session: Session, code: str, line: int = 1, **kw: object) -> CellOutcome:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from autograd_tutor.core.runner.client import WorkerHost
 
 
@@ -20,3 +22,16 @@ def ready_host(**settings: Any) -> Iterator[WorkerHost]:
     with WorkerHost(**settings) as host:
         host.wait_ready()
         yield host
+
+
+def has(report: dict[str, Any], protection: str) -> bool:
+    """Whether a session's sandbox report (its JSON) has `protection` active."""
+    return any(a.startswith(protection) for a in report.get("active", []))
+
+
+def require(report: dict[str, Any], *protections: str) -> None:
+    """Skip the test, with the kernel's reason, where a protection it needs is missing."""
+    for name in protections:
+        if not has(report, name):
+            why = (report.get("missing") or {}).get(name, "not active")
+            pytest.skip(f"{name} unavailable on this kernel: {why}")
