@@ -58,23 +58,14 @@ time.sleep(3)
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
-def test_memfds_held_open_count_against_the_cap(worker_host: WorkerHost, cgroup: int) -> None:
-    session = worker_host.new_session(session_memory_bytes=CAP, session_cgroup=cgroup, spare=False)
-    try:
-        result = session.run(MEMFDS, timeout=60)
-    finally:
-        session.close()
-    assert result.status == "memory", result
-
-
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("cgroup", [1, 0], ids=["default", "watchdog"])
-def test_detached_shared_memory_counts_against_the_cap(
-    worker_host: WorkerHost, cgroup: int
+@pytest.mark.parametrize("code", [MEMFDS, SYSV], ids=["memfds-held-open", "detached-sysv"])
+def test_memory_no_process_maps_counts_against_the_cap(
+    worker_host: WorkerHost, cgroup: int, code: str
 ) -> None:
+    """memfds held open and detached System V segments are in no process's Pss: counted."""
     session = worker_host.new_session(session_memory_bytes=CAP, session_cgroup=cgroup, spare=False)
     try:
-        result = session.run(SYSV, timeout=60)
+        result = session.run(code, timeout=60)
     finally:
         session.close()
     assert result.status == "memory", result
